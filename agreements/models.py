@@ -1,0 +1,1 @@
+"""Treaties, memoranda, SOPs and the data-sharing clauses that decide what partners see."""

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from portal.api import views
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="api_me"),
+    path("countries/", views.CountryList.as_view(), name="api_country_list"),
+    path("agencies/", views.AgencyList.as_view(), name="api_agency_list"),
+]

@@ -1,0 +1,24 @@
+"""Navigation entries shown to the signed-in user according to their roles."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"nav_items": []}
+    items = [(reverse("dashboard"), _("Dashboard"))]
+    if user.is_agency_admin and user.agency_id:
+        items.append((reverse("agency_user_list"), _("Users")))
+        items.append((reverse("agency_api_key_list"), _("API keys")))
+    items.append((reverse("api_docs"), _("API")))
+    if user.is_staff:
+        items.append((reverse("admin:index"), _("Administration")))
+    current = request.path
+    return {
+        "nav_items": [
+            {"url": url, "label": label, "active": current == url or (url != "/" and current.startswith(url))}
+            for url, label in items
+        ]
+    }

@@ -1,0 +1,246 @@
+"""Shared core of the portal: countries, agencies, people, API keys, the audit log."""
+
+import gettext as gettext_module
+from functools import lru_cache
+
+import pycountry
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
+
+
+@lru_cache(maxsize=8)
+def _iso3166_catalog(language):
+    return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+class Country(models.Model):
+    """An ISO 3166-1 country; the rows come from pycountry in a data migration."""
+
+    code = models.CharField(_("code"), max_length=2, primary_key=True)
+    alpha3 = models.CharField(_("alpha-3 code"), max_length=3, unique=True)
+    numeric = models.CharField(_("numeric code"), max_length=3, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    group = models.OneToOneField(
+        Group,
+        verbose_name=_("permission group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="country",
+        help_text=_("Object permissions shared with this country are granted to this group."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+
+    def __str__(self):
+        return self.localized_name
+
+    @property
+    def localized_name(self):
+        return _iso3166_catalog(get_language() or settings.LANGUAGE_CODE).gettext(self.name)
+
+    @property
+    def group_name(self):
+        return f"country:{self.code}"
+
+
+class AgencyKind(models.TextChoices):
+    BORDER_GUARD = "border_guard", _("Border guard")
+    COAST_GUARD = "coast_guard", _("Coast guard")
+    CUSTOMS = "customs", _("Customs")
+    POLICE = "police", _("Police")
+    INTERNATIONAL = "international", _("International organisation")
+
+
+class Agency(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(
+        _("short code"),
+        max_length=20,
+        unique=True,
+        help_text=_("Short upper-case code, such as LT-SBGS."),
+    )
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="agencies")
+    kind = models.CharField(_("kind"), max_length=20, choices=AgencyKind.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["country__name", "name"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", _("Officer")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    LIAISON = "liaison", _("Liaison officer")
+    ANALYST = "analyst", _("Analyst")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+
+
+ROLE_FIELDS = {
+    Role.OFFICER: "is_officer",
+    Role.SUPERVISOR: "is_supervisor",
+    Role.LIAISON: "is_liaison",
+    Role.ANALYST: "is_analyst",
+    Role.AGENCY_ADMIN: "is_agency_admin",
+}
+
+
+class User(AbstractUser):
+    """A person using the portal, member of one agency; roles are independent flags."""
+
+    email = models.EmailField(_("e-mail address"), blank=True)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    is_officer = models.BooleanField(_("officer"), default=False)
+    is_supervisor = models.BooleanField(_("supervisor"), default=False)
+    is_liaison = models.BooleanField(_("liaison officer"), default=False)
+    is_analyst = models.BooleanField(_("analyst"), default=False)
+    is_agency_admin = models.BooleanField(_("agency administrator"), default=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        ordering = ["username"]
+
+    @property
+    def country(self):
+        return self.agency.country if self.agency_id else None
+
+    @property
+    def roles(self):
+        return [role for role, field in ROLE_FIELDS.items() if getattr(self, field)]
+
+    def has_role(self, role):
+        return bool(getattr(self, ROLE_FIELDS[Role(role)]))
+
+    def role_labels(self):
+        return [Role(role).label for role in self.roles]
+
+
+class APIScope(models.TextChoices):
+    INCIDENTS_READ = "incidents:read", _("Read shared incidents")
+    ALERTS_READ = "alerts:read", _("Read alerts")
+    ALERTS_ACK = "alerts:ack", _("Acknowledge alerts")
+
+
+def validate_scopes(value):
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("Choose at least one scope."))
+    unknown = sorted(set(value) - set(APIScope.values))
+    if unknown:
+        raise ValidationError(_("Unknown scopes: %(scopes)s"), params={"scopes": ", ".join(unknown)})
+
+
+class AgencyAPIKey(AbstractAPIKey):
+    """A partner system's key. Only a hash is stored; the key is shown once at creation."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="api_keys")
+    scopes = models.JSONField(_("scopes"), default=list, validators=[validate_scopes])
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    @property
+    def state(self):
+        if self.revoked:
+            return "revoked"
+        if self.has_expired:
+            return "expired"
+        return "active"
+
+    def get_state_display(self):
+        return {"revoked": _("Revoked"), "expired": _("Expired"), "active": _("Active")}[self.state]
+
+    def scope_labels(self):
+        return [APIScope(s).label for s in self.scopes if s in APIScope.values]
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditEntry(models.Model):
+    """One line of the append-only audit log; each line holds the hash of the one before."""
+
+    timestamp = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
+    actor_label = models.CharField(_("actor label"), max_length=200, blank=True)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["agency", "-timestamp"])]
+
+    def __str__(self):
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit entries cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """A single row holding the hash of the newest audit entry; locked while appending."""
+
+    last_hash = models.CharField(max_length=64)
+    length = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.length} entries, last {self.last_hash[:12]}"
+
+
+class Heartbeat(models.Model):
+    """Last sign of life of a background component (written by a periodic task)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+    hostname = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,116 @@
+"""Dashboard, health check and error pages."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal import audit, selectors
+from portal.api.exceptions import json_error
+from portal.celery import app as celery_app
+from portal.models import Heartbeat
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    context = {"security_events": selectors.recent_security_events_for(user)}
+    if user.is_agency_admin and user.agency_id:
+        context["agency_user_count"] = selectors.agency_users_for(user).filter(is_active=True).count()
+        context["agency_key_count"] = sum(
+            1 for key in selectors.agency_api_keys_for(user).filter(revoked=False) if key.state == "active"
+        )
+    return render(request, "portal/dashboard.html", context)
+
+
+def _check_database():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True}
+    except Exception as exc:
+        logger.warning("health check: database unreachable: %s", exc)
+        return {"ok": False, "error": exc.__class__.__name__}
+
+
+def _check_broker():
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+        return {"ok": True}
+    except Exception as exc:
+        logger.warning("health check: broker unreachable: %s", exc)
+        return {"ok": False, "error": exc.__class__.__name__}
+
+
+def _check_worker():
+    try:
+        beat = Heartbeat.objects.filter(name="worker").first()
+    except Exception:
+        return {"ok": False, "last_heartbeat": None}
+    if beat is None:
+        return {"ok": False, "last_heartbeat": None}
+    age = (timezone.now() - beat.at).total_seconds()
+    return {
+        "ok": age <= settings.WORKER_HEARTBEAT_MAX_AGE,
+        "last_heartbeat": beat.at.isoformat(),
+        "age_seconds": round(age, 1),
+    }
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """503 when the database or broker is down; a stale worker shows as "degraded"."""
+    checks = {"database": _check_database(), "broker": _check_broker(), "worker": _check_worker()}
+    if not (checks["database"]["ok"] and checks["broker"]["ok"]):
+        state, code = "fail", 503
+    elif not checks["worker"]["ok"]:
+        state, code = "degraded", 200
+    else:
+        state, code = "ok", 200
+    return JsonResponse({"status": state, "checks": checks}, status=code)
+
+
+def _wants_json(request):
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception=None):
+    if _wants_json(request):
+        return json_error(400, "bad_request", _("Bad request."))
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    user = getattr(request, "user", None)
+    audit.record(
+        "permission.denied",
+        actor=user if user and user.is_authenticated else None,
+        request=request,
+        details={"path": request.path, "method": request.method},
+    )
+    if _wants_json(request):
+        return json_error(403, "permission_denied", _("You do not have permission to perform this action."))
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    if _wants_json(request):
+        return json_error(404, "not_found", _("Not found."))
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return json_error(500, "server_error", _("Internal error. It has been logged."))
+    return render(request, "500.html", status=500)

@@ -1,0 +1,105 @@
+"""Shared fixtures: the three personas, verified sessions, API keys, and service checks."""
+
+import os
+import shutil
+import socket
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+
+from portal import services
+from portal.models import APIScope, Country
+from tests.factories import AgencyFactory, TOTPDeviceFactory, UserFactory
+
+PASSWORD = "Correct-Horse-42!"
+
+
+def require(available, what):
+    """Skip on a laptop without the service; fail in CI, where PORTAL_REQUIRE_SERVICES=1."""
+    if available:
+        return
+    message = f"{what} is not available"
+    if os.environ.get("PORTAL_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " (PORTAL_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def port_open(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def chromium_path():
+    return os.environ.get("PORTAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def current_code(device):
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def make_verified(client, user):
+    """Sign `user` in on `client` as if password and second factor had been given."""
+    device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def lithuania(db):
+    return Country.objects.get(pk="LT")
+
+
+@pytest.fixture
+def owner_agency(db):
+    return AgencyFactory(code="LT-SBGS", name="State Border Guard Service", country=Country.objects.get(pk="LT"))
+
+
+@pytest.fixture
+def partner_agency(db):
+    return AgencyFactory(code="PL-SG", name="Polish Border Guard", country=Country.objects.get(pk="PL"))
+
+
+@pytest.fixture
+def outsider_agency(db):
+    return AgencyFactory(code="FI-RVL", name="Finnish Border Guard", country=Country.objects.get(pk="FI"))
+
+
+@pytest.fixture
+def officer(owner_agency):
+    return UserFactory(username="lt.officer", agency=owner_agency)
+
+
+@pytest.fixture
+def agency_admin(owner_agency):
+    return UserFactory(username="lt.admin", agency=owner_agency, is_officer=False, is_agency_admin=True)
+
+
+@pytest.fixture
+def foreign_admin(partner_agency):
+    return UserFactory(username="pl.admin", agency=partner_agency, is_officer=False, is_agency_admin=True)
+
+
+@pytest.fixture
+def verified_client(client):
+    def _login(user):
+        return make_verified(client, user)
+
+    return _login
+
+
+@pytest.fixture
+def api_key(owner_agency, agency_admin):
+    def _make(scopes=(APIScope.ALERTS_READ,), agency=None, expires_at=None):
+        return services.api_key_create(
+            agency=agency or owner_agency, name="Gateway", scopes=list(scopes), expires_at=expires_at,
+            actor=agency_admin,
+        )
+
+    return _make

@@ -1,0 +1,1 @@
+"""Joint patrols, exercises and capacity-building programmes."""
