@@ -1,0 +1,104 @@
+"""The audit log is append-only and hash-chained; verify_audit_log finds the first broken entry."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from portal import audit
+from portal.models import AppendOnlyError, AuditEntry
+
+
+def write_entries(actor, count=5):
+    return [audit.record(f"test.event{i}", actor=actor, obj=actor, details={"n": i, "text": "é"}) for i in range(count)]
+
+
+def raw_update(sql, params):
+    """Tamper with a row below the ORM, as an intruder with database access would."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE portal_auditentry DISABLE TRIGGER portal_auditentry_append_only")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE portal_auditentry ENABLE TRIGGER portal_auditentry_append_only")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def test_intact_chain_verifies(officer, capsys):
+    write_entries(officer)
+    report = audit.verify_chain()
+    assert report.ok
+    assert report.checked == AuditEntry.objects.count()
+    call_command("verify_audit_log")
+    assert "intact" in capsys.readouterr().out
+
+
+def test_entries_link_to_their_predecessor(officer):
+    first, second = write_entries(officer, 2)
+    assert second.prev_hash == first.hash
+
+
+def test_changed_content_is_reported_at_that_entry(officer):
+    entries = write_entries(officer)
+    target = entries[2]
+    raw_update("UPDATE portal_auditentry SET action = %s WHERE id = %s", ["harmless", target.pk])
+    report = audit.verify_chain()
+    assert report.broken_at == target.pk
+    with pytest.raises(CommandError, match=f"at entry {target.pk}"):
+        call_command("verify_audit_log")
+
+
+def test_changed_details_are_reported(officer):
+    entries = write_entries(officer)
+    raw_update("UPDATE portal_auditentry SET details = %s WHERE id = %s", ['{"n": 99}', entries[1].pk])
+    assert audit.verify_chain().broken_at == entries[1].pk
+
+
+def test_deleted_entry_is_reported_at_its_successor(officer):
+    entries = write_entries(officer)
+    raw_update("DELETE FROM portal_auditentry WHERE id = %s", [entries[2].pk])
+    assert audit.verify_chain().broken_at == entries[3].pk
+
+
+def test_deleted_last_entry_is_reported(officer):
+    entries = write_entries(officer)
+    raw_update("DELETE FROM portal_auditentry WHERE id = %s", [entries[-1].pk])
+    report = audit.verify_chain()
+    assert not report.ok
+    assert "missing at the end" in report.reason
+
+
+def test_orm_refuses_to_change_or_delete_entries(officer):
+    entry = write_entries(officer, 1)[0]
+    entry.action = "rewritten"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+
+
+def test_database_refuses_updates_on_postgresql(officer):
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL; SQLite relies on the model guard")
+    entry = write_entries(officer, 1)[0]
+    with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE portal_auditentry SET action = 'x' WHERE id = %s", [entry.pk])
+
+
+def test_entry_records_actor_agency_object_and_ip(officer, rf):
+    request = rf.get("/", REMOTE_ADDR="192.0.2.7")
+    entry = audit.record("user.viewed", actor=officer, obj=officer, request=request, details={"why": "test"})
+    assert entry.actor == officer
+    assert entry.agency == officer.agency
+    assert entry.object_type == "portal.user"
+    assert entry.object_id == str(officer.pk)
+    assert entry.ip_address == "192.0.2.7"
+
+
+def test_entry_of_rolled_back_action_disappears_with_it(officer):
+    before = AuditEntry.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record("user.updated", actor=officer, obj=officer)
+        raise RuntimeError("the action failed")
+    assert AuditEntry.objects.count() == before
+    assert audit.verify_chain().ok
