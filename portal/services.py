@@ -6,6 +6,7 @@ Each service is atomic and writes its audit entry; views, commands and admin cal
 import datetime
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -63,12 +64,13 @@ class _InvitationForm(PasswordResetForm):
         return [self.invited]
 
 
-def _send_password_set_email(user, request):
+def user_send_invitation(*, user, domain, use_https):
+    """E-mail a new user the link to choose a password (run by a task, retried on failure)."""
     form = _InvitationForm(user)
     if form.is_valid():
         form.save(
-            request=request,
-            use_https=request.is_secure() if request else True,
+            domain_override=domain,
+            use_https=use_https,
             subject_template_name="registration/invitation_subject.txt",
             email_template_name="registration/invitation_email.txt",
         )
@@ -87,7 +89,13 @@ def user_create(*, agency, username, email, first_name, last_name, roles, actor,
     audit.record(
         "user.created", actor=actor, obj=user, request=request, agency=agency, details={"roles": sorted(roles)}
     )
-    transaction.on_commit(lambda: _send_password_set_email(user, request))
+    from portal.tasks import send_invitation
+
+    send_invitation.delay_on_commit(
+        user.pk,
+        request.get_host() if request else settings.PORTAL_DOMAIN,
+        request.is_secure() if request else True,
+    )
     return user
 
 

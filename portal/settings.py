@@ -247,6 +247,8 @@ vars().update(_typed("email_url", "EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Joint Operations Portal <portal@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+# Host name used in links of e-mails sent outside a request (by tasks and commands).
+PORTAL_DOMAIN = env.str("PORTAL_DOMAIN", default="localhost:8000")
 ADMINS = [("Operations", a) for a in _typed("list", "ADMINS", default=[])]
 
 # --- API -------------------------------------------------------------------------------------
@@ -307,6 +309,9 @@ else:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=CELERY_TASK_TIME_LIMIT * 2),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Runs tasks in-process at once; for the unit tests only, never in a deployment.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

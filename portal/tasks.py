@@ -5,10 +5,25 @@ import socket
 from celery import shared_task
 from django.utils import timezone
 
-from portal.models import Heartbeat
+from portal import services
+from portal.models import Heartbeat, User
 
 
 @shared_task(name="portal.tasks.record_heartbeat")
 def record_heartbeat():
     """Written by a worker every 30 seconds (beat); /healthz reads how old it is."""
     Heartbeat.objects.update_or_create(name="worker", defaults={"at": timezone.now(), "hostname": socket.gethostname()})
+
+
+@shared_task(
+    name="portal.tasks.send_invitation",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=12,
+)
+def send_invitation(user_id, domain, use_https):
+    """Send a new user the link to set a password; retried while the mail server is down."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None and not user.has_usable_password():
+        services.user_send_invitation(user=user, domain=domain, use_https=use_https)

@@ -98,8 +98,17 @@ def verified_client(client):
 def api_key(owner_agency, agency_admin):
     def _make(scopes=(APIScope.ALERTS_READ,), agency=None, expires_at=None):
         return services.api_key_create(
-            agency=agency or owner_agency, name="Gateway", scopes=list(scopes), expires_at=expires_at,
+            agency=agency or owner_agency,
+            name="Gateway",
+            scopes=list(scopes),
+            expires_at=expires_at,
             actor=agency_admin,
         )
 
     return _make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Hashing strength is Django's business; the suite only needs passwords to round-trip.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -39,7 +39,7 @@ class CountryList(generics.ListAPIView):
 
 
 class AgencyFilter(filters.FilterSet):
-    country = filters.CharFilter(field_name="country_id", lookup_expr="iexact")
+    country = filters.CharFilter(field_name="country__code", lookup_expr="iexact", label="Country (ISO code)")
 
     class Meta:
         model = Agency

@@ -104,15 +104,30 @@ def test_key_creation_validates_input(owner_agency, agency_admin):
         services.api_key_create(agency=owner_agency, name="x", scopes=[], expires_at=None, actor=agency_admin)
     with pytest.raises(ValidationError):
         services.api_key_create(
-            agency=owner_agency, name="x", scopes=["alerts:read"],
-            expires_at=timezone.now() - datetime.timedelta(days=1), actor=agency_admin,
+            agency=owner_agency,
+            name="x",
+            scopes=["alerts:read"],
+            expires_at=timezone.now() - datetime.timedelta(days=1),
+            actor=agency_admin,
         )
     assert AgencyAPIKey.objects.count() == 0
 
 
 def test_management_command_creates_lists_and_revokes(client, owner_agency, capsys):
-    call_command("api_keys", "create", "--agency", owner_agency.code, "--name", "Gateway",
-                 "--scope", "alerts:read", "--scope", "alerts:ack", "--expires", "2099-01-01")
+    call_command(
+        "api_keys",
+        "create",
+        "--agency",
+        owner_agency.code,
+        "--name",
+        "Gateway",
+        "--scope",
+        "alerts:read",
+        "--scope",
+        "alerts:ack",
+        "--expires",
+        "2099-01-01",
+    )
     out = capsys.readouterr().out
     raw = out.strip().splitlines()[-1]
     assert get_me(client, raw).status_code == 200
