@@ -58,7 +58,7 @@ def test_bad_keys_get_json_401(client, db, header):
 
 
 def test_right_prefix_wrong_secret_is_refused(client, api_key):
-    key_obj, raw = api_key()
+    key_obj, _raw = api_key()
     assert_error(get_me(client, f"{key_obj.prefix}.{'x' * 32}"), 401, "invalid_api_key")
 
 
@@ -174,7 +174,7 @@ def test_key_form_shows_errors_next_to_fields(verified_client, agency_admin):
 
 
 def test_revoking_needs_confirmation(verified_client, agency_admin, api_key, client):
-    key_obj, raw = api_key()
+    key_obj, _raw = api_key()
     admin_client = verified_client(agency_admin)
     url = reverse("agency_api_key_revoke", args=[key_obj.prefix])
     confirm = admin_client.get(url)

@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
-    "print(json.dumps({'db': settings.DATABASES['default']['ENGINE'], 'name': str(settings.DATABASES['default']['NAME']),"
+    "db = settings.DATABASES['default']; "
+    "print(json.dumps({'db': db['ENGINE'], 'name': str(db['NAME']),"
     " 'broker': settings.CELERY_BROKER_URL, 'opts': settings.CELERY_BROKER_TRANSPORT_OPTIONS,"
     " 'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS, 'idle': settings.SESSION_COOKIE_AGE,"
     " 'acks_late': settings.CELERY_TASK_ACKS_LATE, 'reject': settings.CELERY_TASK_REJECT_ON_WORKER_LOST,"
