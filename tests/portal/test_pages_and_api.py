@@ -152,12 +152,12 @@ def test_healthz_is_degraded_when_worker_is_silent(client, db, settings):
 def test_healthz_fails_when_broker_is_unreachable(client, db, settings):
     from portal.celery import app
 
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    previous = app.conf.broker_url, app.conf.broker_write_url
+    app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     try:
         response = client.get("/healthz")
     finally:
-        app.conf.broker_url = previous
+        app.conf.broker_url, app.conf.broker_write_url = previous
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
 
