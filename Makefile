@@ -1,0 +1,54 @@
+# Joint Operations Portal: `make run` to try it, `make test` to check it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help venv run test lint format messages bench clean
+
+help:
+	@echo "make run       start the portal with demo data (web, worker, beat) on SQLite"
+	@echo "make test      lint and run the whole test suite"
+	@echo "make format    format and auto-fix the code"
+	@echo "make messages  update and compile the French catalog"
+	@echo "make bench     run the benchmarks (PostgreSQL and Redis)"
+	@echo "make clean     remove the virtual environment and var/"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: venv
+	mkdir -p var
+	HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python bin/run-dev
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: venv
+	DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --no-location --ignore=.venv --ignore=var --ignore=tests
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l fr --ignore=.venv
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Benchmarks of the portal, run by `make bench` against PostgreSQL and Redis."""
