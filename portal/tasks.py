@@ -3,6 +3,7 @@
 import socket
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.utils import timezone
 
 from portal import services
@@ -27,3 +28,9 @@ def send_invitation(user_id, domain, use_https):
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None and not user.has_usable_password():
         services.user_send_invitation(user=user, domain=domain, use_https=use_https)
+
+
+@worker_ready.connect
+def _announce_worker(sender, **kwargs):
+    # A first heartbeat at start-up, through the broker like every later one.
+    record_heartbeat.delay()

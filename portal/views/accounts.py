@@ -37,7 +37,9 @@ def mfa_setup(request):
             messages.success(request, _("Two-factor sign-in is set up. Keep your authenticator app safe."))
             return redirect(_next_url(request))
         form.add_error("token", _("That code is not valid. Check the time on your device and try again."))
-    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, omitsize=True, title=_("QR code for your authenticator app"))
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(
+        scale=5, omitsize=True, title=_("QR code for your authenticator app")
+    )
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request,

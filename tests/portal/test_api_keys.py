@@ -6,6 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal import services
 from portal.models import AgencyAPIKey, APIScope, AuditEntry
@@ -200,3 +202,15 @@ def test_officer_cannot_manage_keys(verified_client, officer):
     client = verified_client(officer)
     assert client.get(reverse("agency_api_key_list")).status_code == 403
     assert AuditEntry.objects.filter(action="permission.denied", actor=officer).exists()
+
+
+@given(header=st.text(max_size=200))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_authorization_header_gets_a_json_answer_never_a_500(client, db, header):
+    try:
+        header.encode("latin-1")
+    except UnicodeEncodeError:
+        header = header.encode("utf-8").decode("latin-1")
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Api-Key " + header)
+    assert response.status_code == 401
+    assert response.json()["error"]["status"] == 401

@@ -27,7 +27,11 @@ def test_every_string_has_a_french_translation(tmp_path):
             shutil.copy2(source, tmp_path / name)
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete", "--no-location"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
         env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "DEBUG": "1", "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
