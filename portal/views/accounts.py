@@ -4,6 +4,7 @@ import base64
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal import services
+from portal import audit, services
 from portal.forms import TokenForm
 
 
@@ -61,3 +62,17 @@ def mfa_verify(request):
             return redirect(_next_url(request))
         form.add_error("token", _("That code is not valid. Wait for the next code and try again."))
     return render(request, "registration/mfa_verify.html", {"form": form, "next": _next_url(request)})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record("password.changed", actor=self.request.user, obj=self.request.user, request=self.request)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record("password.reset", actor=form.user, obj=form.user, request=self.request)
+        return response

@@ -135,6 +135,7 @@ def test_password_reset_by_email(client, officer):
     assert response.status_code == 302
     officer.refresh_from_db()
     assert officer.check_password("A-new-Passphrase-77")
+    assert AuditEntry.objects.filter(action="password.reset", actor=officer).exists()
 
 
 def test_password_reset_for_unknown_address_reveals_nothing(client, db):
@@ -167,3 +168,13 @@ def test_data_pages_redirect_unverified_users(client, officer, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response.url.startswith(reverse("mfa_verify"))
+
+
+def test_password_change_is_audited(verified_client, officer):
+    client = verified_client(officer)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "Another-Passphrase-9", "new_password2": "Another-Passphrase-9"},
+    )
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="password.changed", actor=officer).exists()
