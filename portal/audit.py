@@ -29,35 +29,24 @@ def _canonical(value):
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def entry_hash(
-    *,
-    prev_hash,
-    timestamp,
-    actor_id,
-    actor_label,
-    agency_id,
-    action,
-    object_type,
-    object_id,
-    object_repr,
-    ip_address,
-    details,
-):
-    payload = _canonical(
-        [
-            prev_hash,
-            timestamp.isoformat(),
-            actor_id,
-            actor_label,
-            agency_id,
-            action,
-            object_type,
-            object_id,
-            object_repr,
-            ip_address,
-            details,
-        ]
-    )
+# The fields an entry's hash covers, in order, after the previous entry's hash.
+HASHED_FIELDS = (
+    "timestamp",
+    "actor_id",
+    "actor_label",
+    "agency_id",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "ip_address",
+    "details",
+)
+
+
+def entry_hash(*, prev_hash, **fields):
+    values = [fields[name].isoformat() if name == "timestamp" else fields[name] for name in HASHED_FIELDS]
+    payload = _canonical([prev_hash, *values])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -120,21 +109,7 @@ class ChainReport:
         return self.broken_at is None and not self.reason
 
 
-_VERIFY_FIELDS = (
-    "id",
-    "prev_hash",
-    "hash",
-    "timestamp",
-    "actor_id",
-    "actor_label",
-    "agency_id",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "ip_address",
-    "details",
-)
+_VERIFY_FIELDS = ("id", "prev_hash", "hash", *HASHED_FIELDS)
 
 
 def verify_chain(chunk_size=5000):

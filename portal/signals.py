@@ -34,28 +34,25 @@ def _logged_out(sender, request, user, **kwargs):
         audit.record("logout", actor=user, obj=user, request=request)
 
 
-@receiver(user_login_failed, dispatch_uid="portal.audit_login_failed")
-def _login_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username", ""))[:150]
+def _record_sign_in_refusal(action, username, request):
+    """Audit a refused sign-in, attached to the account (and agency) the username names."""
+    username = str(username or "")[:150]
     user = User.objects.filter(username=username).select_related("agency").first()
     audit.record(
-        "login.failed",
+        action,
         obj=user,
         request=request,
         agency=user.agency if user else None,
         actor_label=f"anonymous:{username}",
         details={"username": username},
     )
+
+
+@receiver(user_login_failed, dispatch_uid="portal.audit_login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    _record_sign_in_refusal("login.failed", credentials.get("username"), request)
 
 
 @receiver(user_locked_out, dispatch_uid="portal.audit_lockout")
 def _locked_out(sender, request, username, ip_address, **kwargs):
-    user = User.objects.filter(username=username).select_related("agency").first()
-    audit.record(
-        "login.locked_out",
-        obj=user,
-        request=request,
-        agency=user.agency if user else None,
-        actor_label=f"anonymous:{username}",
-        details={"username": username},
-    )
+    _record_sign_in_refusal("login.locked_out", username, request)
