@@ -17,7 +17,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit
-from portal.models import ROLE_FIELDS, AgencyAPIKey, Country, User, validate_scopes
+from portal.models import ROLE_FIELDS, AgencyAPIKey, Country, Notification, User, validate_scopes
 
 # --- Country groups ---------------------------------------------------------------------------
 
@@ -268,3 +268,42 @@ def api_key_mark_used(*, api_key, min_interval=datetime.timedelta(minutes=1)):
     if api_key.last_used_at is None or now - api_key.last_used_at > min_interval:
         AgencyAPIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+def notify(*, users, title, body="", url=""):
+    """Leave a notification for each user; the e-mail copy is sent by a retried task."""
+    from portal.tasks import email_notification
+
+    created = []
+    for user in {u.pk: u for u in users if u.is_active}.values():
+        notification = Notification.objects.create(user=user, title=title[:200], body=body, url=url)
+        email_notification.delay_on_commit(notification.pk)
+        created.append(notification)
+    return created
+
+
+def notification_send_email(*, notification):
+    """E-mail one notification, once: a retried task that already sent it does nothing."""
+    from django.core.mail import send_mail
+
+    if notification.emailed_at is not None or not notification.user.email:
+        return False
+    link = f"https://{settings.PORTAL_DOMAIN}{notification.url}" if notification.url else ""
+    send_mail(
+        subject=f"[Joint Operations Portal] {notification.title}",
+        message="\n\n".join(part for part in [notification.body, link] if part),
+        from_email=None,
+        recipient_list=[notification.user.email],
+    )
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return True
+
+
+def notification_mark_read(*, user, notification_ids=None):
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())

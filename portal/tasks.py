@@ -7,7 +7,7 @@ from celery.signals import worker_ready
 from django.utils import timezone
 
 from portal import services
-from portal.models import Heartbeat, User
+from portal.models import Heartbeat, Notification, User
 
 
 @shared_task(name="portal.tasks.record_heartbeat")
@@ -34,3 +34,29 @@ def send_invitation(user_id, domain, use_https):
 def _announce_worker(sender, **kwargs):
     # A first heartbeat at start-up, through the broker like every later one.
     record_heartbeat.delay()
+
+
+@shared_task(
+    name="portal.tasks.email_notification",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=12,
+)
+def email_notification(notification_id):
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is not None:
+        services.notification_send_email(notification=notification)
+
+
+@shared_task(name="portal.tasks.sweep_unsent_notifications")
+def sweep_unsent_notifications():
+    """Re-enqueue e-mails of notifications never sent (broker down at commit, lost message)."""
+    now = timezone.now()
+    stale = Notification.objects.filter(
+        emailed_at__isnull=True,
+        created_at__lt=now - timezone.timedelta(minutes=5),
+        created_at__gt=now - timezone.timedelta(days=3),
+    ).exclude(user__email="")
+    for notification_id in stale.values_list("pk", flat=True)[:500]:
+        email_notification.delay(notification_id)

@@ -112,3 +112,78 @@ def api_key(owner_agency, agency_admin):
 def _fast_password_hashing(settings):
     # Hashing strength is Django's business; the suite only needs passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Agreements -----------------------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def owner_liaison(owner_agency):
+    return UserFactory(username="lt.liaison", agency=owner_agency, is_officer=False, is_liaison=True)
+
+
+@pytest.fixture
+def partner_liaison(partner_agency):
+    return UserFactory(username="pl.liaison", agency=partner_agency, is_officer=False, is_liaison=True)
+
+
+@pytest.fixture
+def outsider_liaison(outsider_agency):
+    return UserFactory(username="fi.liaison", agency=outsider_agency, is_officer=False, is_liaison=True)
+
+
+@pytest.fixture
+def partner_officer(partner_agency):
+    return UserFactory(username="pl.officer", agency=partner_agency)
+
+
+@pytest.fixture
+def outsider_officer(outsider_agency):
+    return UserFactory(username="fi.officer", agency=outsider_agency)
+
+
+@pytest.fixture
+def make_agreement(owner_agency, partner_agency, owner_liaison, partner_liaison):
+    """A bilateral LT–PL agreement, optionally with a clause and brought into force."""
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from agreements import services as agreement_services
+    from agreements.models import AgreementStatus
+
+    counter = iter(range(1, 1000))
+
+    def _make(status="draft", clause=None, expires_on=None, **fields):
+        agreement = agreement_services.agreement_create(
+            parties=[(owner_agency, [owner_liaison]), (partner_agency, [partner_liaison])],
+            actor=owner_liaison,
+            kind=fields.pop("kind", "mou"),
+            reference=fields.pop("reference", f"LT-PL/{next(counter)}"),
+            title=fields.pop("title", "Border cooperation"),
+            expires_on=expires_on,
+            **fields,
+        )
+        if clause is not None:
+            agreement_services.clause_save(agreement=agreement, actor=owner_liaison, **clause)
+        path = ["negotiation", "signed", "in_force"]
+        for step in path[: path.index(status) + 1] if status in path else []:
+            extra = {}
+            if step == "signed":
+                extra["signed_on"] = datetime.date.today() - datetime.timedelta(days=10)
+            if step == "in_force":
+                agreement_services.document_upload(
+                    agreement=agreement,
+                    actor=owner_liaison,
+                    title="Signed text",
+                    upload=SimpleUploadedFile("signed.pdf", PDF_BYTES, content_type="application/pdf"),
+                )
+                extra["effective_from"] = datetime.date.today() - datetime.timedelta(days=5)
+            agreement = agreement_services.agreement_transition(
+                agreement=agreement, to_status=AgreementStatus(step), actor=owner_liaison, **extra
+            )
+        return agreement
+
+    return _make

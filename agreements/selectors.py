@@ -1,0 +1,177 @@
+"""Reads of agreements: what a user may see, and which clauses allow a given share."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from agreements.models import Agreement, AgreementStatus, ClauseMode, DataSharingClause
+from portal.choices import TLP
+
+
+def agreements_visible_to(principal):
+    """The one gate: agreements whose parties include the principal's country."""
+    return Agreement.objects.visible_to(principal)
+
+
+def agreement_get(principal, pk):
+    return Agreement.objects.get_visible_or_404(principal, pk=pk)
+
+
+def agreement_search(principal, *, q="", partner=None, kind="", status="", expiring_within=None):
+    agreements = agreements_visible_to(principal)
+    if q:
+        agreements = agreements.filter(Q(reference__icontains=q) | Q(title__icontains=q) | Q(summary__icontains=q))
+    if partner is not None:
+        agreements = agreements.filter(parties__country=partner)
+    if kind:
+        agreements = agreements.filter(kind=kind)
+    if status:
+        agreements = agreements.filter(status=status)
+    if expiring_within is not None:
+        today = timezone.localdate()
+        agreements = agreements.filter(
+            expires_on__isnull=False,
+            expires_on__gte=today,
+            expires_on__lte=today + datetime.timedelta(days=expiring_within),
+        )
+    return agreements.select_related("supersedes").prefetch_related("parties__country").distinct()
+
+
+@dataclass(frozen=True)
+class SharingBasis:
+    """A clause that allows a share, with the conditions the share must respect."""
+
+    clause: DataSharingClause
+    personal_data: bool
+    retention_days: int
+    automatic: bool
+
+    def expires_at(self, granted_at):
+        return granted_at + datetime.timedelta(days=self.retention_days)
+
+
+def clauses_allowing(*, provider, receiver, category, marking, at=None):
+    """Clauses of agreements in force at `at` under which `provider` may share with `receiver`
+    an incident of `category` marked `marking`. TLP:RED is never shared. Called by the sharing
+    engine, which works for the portal itself rather than for one user."""
+    if marking == TLP.RED or provider == receiver:
+        return []
+    day = timezone.localdate(at) if at is not None else timezone.localdate()
+    candidates = (
+        DataSharingClause.objects.filter(
+            agreement__status=AgreementStatus.IN_FORCE,
+            agreement__effective_from__lte=day,
+            agreement__parties__country=provider,
+        )
+        .filter(agreement__parties__country=receiver)
+        .filter(Q(agreement__expires_on__isnull=True) | Q(agreement__expires_on__gte=day))
+        .select_related("agreement", "provider", "receiver")
+        .prefetch_related("agreement__parties__country")
+        .distinct()
+    )
+    bases = []
+    for clause in candidates:
+        if category not in clause.categories or not clause.allows_marking(marking):
+            continue
+        parties = [p.country for p in clause.agreement.parties.all()]
+        if (provider, receiver) not in clause.directions(parties):
+            continue
+        bases.append(
+            SharingBasis(
+                clause=clause,
+                personal_data=clause.personal_data,
+                retention_days=clause.retention_days,
+                automatic=clause.mode == ClauseMode.AUTOMATIC,
+            )
+        )
+    return bases
+
+
+def _names(values):
+    values = [str(v) for v in values]
+    if len(values) <= 1:
+        return "".join(values)
+    return _("%(list)s and %(last)s") % {"list": ", ".join(values[:-1]), "last": values[-1]}
+
+
+def clause_sentence(clause):
+    """The clause in one plain sentence, as shown on the agreement page."""
+    categories = _names(clause.category_labels())
+    if clause.provider_id is None and clause.receiver_id is None:
+        who = _("Every party shares %(what)s with every other party") % {"what": categories}
+    elif clause.provider_id is None:
+        who = _("Every other party shares %(what)s with %(receiver)s") % {
+            "what": categories,
+            "receiver": clause.receiver,
+        }
+    elif clause.receiver_id is None:
+        who = _("%(provider)s shares %(what)s with every other party") % {
+            "provider": clause.provider,
+            "what": categories,
+        }
+    elif clause.mutual:
+        who = _("%(provider)s and %(receiver)s share %(what)s with each other") % {
+            "provider": clause.provider,
+            "receiver": clause.receiver,
+            "what": categories,
+        }
+    else:
+        who = _("%(provider)s shares %(what)s with %(receiver)s") % {
+            "provider": clause.provider,
+            "what": categories,
+            "receiver": clause.receiver,
+        }
+    parts = [
+        _("%(who)s incidents up to %(marking)s") % {"who": who, "marking": clause.get_max_marking_display()},
+        clause.get_mode_display(),
+        _("personal data included") if clause.personal_data else _("personal data withheld"),
+        ngettext("kept %(days)s day", "kept %(days)s days", clause.retention_days) % {"days": clause.retention_days},
+    ]
+    return "; ".join([", ".join(parts[:2]), *parts[2:]]) + "."
+
+
+# TLP markings as FIRST IEP 2.0 names them.
+IEP_TLP = {"CLEAR": "CLEAR", "GREEN": "GREEN", "AMBER": "AMBER", "AMBER+STRICT": "AMBER+STRICT"}
+
+
+def clauses_as_iep(agreement):
+    """The agreement's clauses as FIRST Information Exchange Policy 2.0 policies, where it fits."""
+    parties = [p.country for p in agreement.parties.all()]
+    policies = []
+    for clause in agreement.clauses.all():
+        policies.append(
+            {
+                "id": f"urn:portal:agreement:{agreement.pk}:clause:{clause.pk}",
+                "name": f"{agreement.reference} clause {clause.pk}",
+                "version": str(agreement.version),
+                "start_date": agreement.effective_from.isoformat() if agreement.effective_from else None,
+                "end_date": agreement.expires_on.isoformat() if agreement.expires_on else None,
+                "description": clause.purpose,
+                "encrypt_in_transit": "MUST",
+                "permitted_actions": "INTERNALLY VISIBLE ACTIONS",
+                "affected_party_notifications": "MAY",
+                "tlp": IEP_TLP[clause.max_marking],
+                "attribution": "MAY",
+                "unmodified_resale": "MUST NOT",
+                "external_reference": agreement.reference,
+                "x_portal": {
+                    "providers": sorted(p.code for p, _r in clause.directions(parties)),
+                    "receivers": sorted(r.code for _p, r in clause.directions(parties)),
+                    "directions": sorted(f"{p.code}->{r.code}" for p, r in clause.directions(parties)),
+                    "incident_categories": clause.categories,
+                    "personal_data": clause.personal_data,
+                    "retention_days": clause.retention_days,
+                    "sharing": clause.mode,
+                    "agreement_status": agreement.status,
+                },
+            }
+        )
+    return {
+        "iep_version": "2.0",
+        "agreement": {"reference": agreement.reference, "title": agreement.title, "version": agreement.version},
+        "policies": policies,
+    }
