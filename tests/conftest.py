@@ -146,10 +146,11 @@ def outsider_officer(outsider_agency):
 
 @pytest.fixture
 def make_agreement(owner_agency, partner_agency, owner_liaison, partner_liaison):
-    """A bilateral LT–PL agreement, optionally with a clause and brought into force."""
+    """A bilateral LT-PL agreement, optionally with a clause and brought into force."""
     import datetime
 
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
 
     from agreements import services as agreement_services
     from agreements.models import AgreementStatus
@@ -172,7 +173,7 @@ def make_agreement(owner_agency, partner_agency, owner_liaison, partner_liaison)
         for step in path[: path.index(status) + 1] if status in path else []:
             extra = {}
             if step == "signed":
-                extra["signed_on"] = datetime.date.today() - datetime.timedelta(days=10)
+                extra["signed_on"] = timezone.localdate() - datetime.timedelta(days=10)
             if step == "in_force":
                 agreement_services.document_upload(
                     agreement=agreement,
@@ -180,7 +181,7 @@ def make_agreement(owner_agency, partner_agency, owner_liaison, partner_liaison)
                     title="Signed text",
                     upload=SimpleUploadedFile("signed.pdf", PDF_BYTES, content_type="application/pdf"),
                 )
-                extra["effective_from"] = datetime.date.today() - datetime.timedelta(days=5)
+                extra["effective_from"] = timezone.localdate() - datetime.timedelta(days=5)
             agreement = agreement_services.agreement_transition(
                 agreement=agreement, to_status=AgreementStatus(step), actor=owner_liaison, **extra
             )

@@ -4,13 +4,14 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from agreements import services
 from agreements.models import Agreement, AgreementStatus
 from portal.models import AuditEntry
 
 S = AgreementStatus
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def test_create_needs_two_countries_including_own(owner_agency, owner_liaison, outsider_agency, partner_agency):
