@@ -135,6 +135,7 @@ class APIScope(models.TextChoices):
     INCIDENTS_READ = "incidents:read", _("Read shared incidents")
     ALERTS_READ = "alerts:read", _("Read alerts")
     ALERTS_ACK = "alerts:ack", _("Acknowledge alerts")
+    AGREEMENTS_READ = "agreements:read", _("Read agreements")
 
 
 def validate_scopes(value):
