@@ -100,38 +100,33 @@ def _names(values):
 
 def clause_sentence(clause):
     """The clause in one plain sentence, as shown on the agreement page."""
-    categories = _names(clause.category_labels())
+    values = {
+        "what": _names(clause.category_labels()),
+        "marking": clause.get_max_marking_display(),
+        "provider": clause.provider,
+        "receiver": clause.receiver,
+    }
     if clause.provider_id is None and clause.receiver_id is None:
-        who = _("Every party shares %(what)s with every other party") % {"what": categories}
+        text = _("Every party shares %(what)s incidents up to %(marking)s with every other party")
     elif clause.provider_id is None:
-        who = _("Every other party shares %(what)s with %(receiver)s") % {
-            "what": categories,
-            "receiver": clause.receiver,
-        }
+        text = _("Every other party shares %(what)s incidents up to %(marking)s with %(receiver)s")
     elif clause.receiver_id is None:
-        who = _("%(provider)s shares %(what)s with every other party") % {
-            "provider": clause.provider,
-            "what": categories,
-        }
+        text = _("%(provider)s shares %(what)s incidents up to %(marking)s with every other party")
     elif clause.mutual:
-        who = _("%(provider)s and %(receiver)s share %(what)s with each other") % {
-            "provider": clause.provider,
-            "receiver": clause.receiver,
-            "what": categories,
-        }
+        text = _("%(provider)s and %(receiver)s share %(what)s incidents up to %(marking)s with each other")
     else:
-        who = _("%(provider)s shares %(what)s with %(receiver)s") % {
-            "provider": clause.provider,
-            "what": categories,
-            "receiver": clause.receiver,
-        }
-    parts = [
-        _("%(who)s incidents up to %(marking)s") % {"who": who, "marking": clause.get_max_marking_display()},
-        clause.get_mode_display(),
-        _("personal data included") if clause.personal_data else _("personal data withheld"),
-        ngettext("kept %(days)s day", "kept %(days)s days", clause.retention_days) % {"days": clause.retention_days},
-    ]
-    return "; ".join([", ".join(parts[:2]), *parts[2:]]) + "."
+        text = _("%(provider)s shares %(what)s incidents up to %(marking)s with %(receiver)s")
+    return (
+        "; ".join(
+            [
+                f"{text % values}, {clause.get_mode_display()}",
+                _("personal data included") if clause.personal_data else _("personal data withheld"),
+                ngettext("kept %(days)s day", "kept %(days)s days", clause.retention_days)
+                % {"days": clause.retention_days},
+            ]
+        )
+        + "."
+    )
 
 
 # TLP markings as FIRST IEP 2.0 names them.

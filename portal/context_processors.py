@@ -8,7 +8,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"nav_items": []}
-    items = [(reverse("dashboard"), _("Dashboard"))]
+    items = [(reverse("dashboard"), _("Dashboard")), (reverse("agreements:list"), _("Agreements"))]
     if user.is_agency_admin and user.agency_id:
         items.append((reverse("agency_user_list"), _("Users")))
         items.append((reverse("agency_api_key_list"), _("API keys")))
@@ -16,9 +16,11 @@ def navigation(request):
     if user.is_staff:
         items.append((reverse("admin:index"), _("Administration")))
     current = request.path
+    unread = user.notifications.filter(read_at__isnull=True).count() if getattr(user, "pk", None) else 0
     return {
+        "unread_notifications": unread,
         "nav_items": [
             {"url": url, "label": label, "active": current == url or (url != "/" and current.startswith(url))}
             for url, label in items
-        ]
+        ],
     }

@@ -41,6 +41,8 @@ urlpatterns = [
     path("healthz", core.healthz, name="healthz"),
     path("account/", include(account_patterns)),
     path("agency/", include(agency_patterns)),
+    path("agreements/", include("agreements.urls")),
+    path("notifications/", core.notification_list, name="notifications"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

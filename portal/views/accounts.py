@@ -32,7 +32,7 @@ def mfa_setup(request):
     if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect("mfa_verify")
     device = services.mfa_pending_device(user=request.user)
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if services.mfa_confirm_enrolment(request=request, device=device, token=form.cleaned_data["token"]):
             messages.success(request, _("Two-factor sign-in is set up. Keep your authenticator app safe."))
@@ -56,7 +56,7 @@ def mfa_verify(request):
         return redirect(_next_url(request))
     if not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect("mfa_setup")
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if services.mfa_verify(request=request, token=form.cleaned_data["token"]):
             return redirect(_next_url(request))

@@ -56,7 +56,7 @@ def user_list(request):
 @agency_admin_required
 @require_http_methods(["GET", "POST"])
 def user_create(request):
-    form = AgencyUserForm(request.POST or None)
+    form = AgencyUserForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_create(
@@ -78,7 +78,7 @@ def user_create(request):
 @require_http_methods(["GET", "POST"])
 def user_detail(request, pk):
     managed = selectors.agency_user_get(user=request.user, pk=pk)
-    form = AgencyUserForm(request.POST or None, instance=managed)
+    form = AgencyUserForm(request.POST if request.method == "POST" else None, instance=managed)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -179,7 +179,7 @@ def api_key_list(request):
 @agency_admin_required
 @require_http_methods(["GET", "POST"])
 def api_key_create(request):
-    form = APIKeyForm(request.POST or None)
+    form = APIKeyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             key_obj, raw_key = services.api_key_create(

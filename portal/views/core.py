@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import audit, selectors
+from portal import audit, selectors, services
 from portal.api.exceptions import json_error
 from portal.celery import app as celery_app
 from portal.models import Heartbeat
@@ -30,6 +31,16 @@ def dashboard(request):
             1 for key in selectors.agency_api_keys_for(user).filter(revoked=False) if key.state == "active"
         )
     return render(request, "portal/dashboard.html", context)
+
+
+@login_required
+def notification_list(request):
+    """The user's own notifications; opening the page marks them read."""
+    page = Paginator(request.user.notifications.all(), 25).get_page(request.GET.get("page"))
+    unread_ids = [n.pk for n in page if n.read_at is None]
+    response = render(request, "portal/notifications.html", {"page": page, "unread_ids": set(unread_ids)})
+    services.notification_mark_read(user=request.user, notification_ids=unread_ids)
+    return response
 
 
 def _check_database():
