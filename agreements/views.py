@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agreements import selectors, services
@@ -26,6 +27,15 @@ from agreements.forms import (
 )
 from agreements.models import AgreementStatus, DocumentVersion
 from portal import audit
+
+# What the button that moves an agreement to each status says.
+TRANSITION_ACTIONS = {
+    AgreementStatus.NEGOTIATION: gettext_lazy("Open negotiation"),
+    AgreementStatus.SIGNED: gettext_lazy("Record the signature"),
+    AgreementStatus.IN_FORCE: gettext_lazy("Put in force"),
+    AgreementStatus.SUSPENDED: gettext_lazy("Suspend"),
+    AgreementStatus.TERMINATED: gettext_lazy("Terminate"),
+}
 
 
 def add_errors(form, exc):
@@ -101,9 +111,9 @@ def agreement_detail(request, pk):
             "disputes": agreement.disputes.all(),
             "events": agreement.events.select_related("actor"),
             "transitions": [
-                AgreementStatus(s)
-                for s in sorted(services.TRANSITIONS[AgreementStatus(agreement.status)])
-                if s != AgreementStatus.EXPIRED
+                (status, TRANSITION_ACTIONS[status])
+                for status in AgreementStatus
+                if status in services.TRANSITIONS[AgreementStatus(agreement.status)] and status in TRANSITION_ACTIONS
             ]
             if editable
             else [],

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, chromium_path, current_code, require
+from tests.conftest import PASSWORD, PDF_BYTES, chromium_path, current_code, require
 from tests.factories import TOTPDeviceFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
@@ -67,6 +67,76 @@ def test_sign_in_with_mfa_and_see_dashboard(enrolled_admin, live_server, page):
     assert not errors, f"console errors (CSP violations show here): {errors}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+
+@pytest.fixture
+def liaison_with_partner(owner_liaison, partner_agency, partner_liaison, tmp_path):
+    device = TOTPDeviceFactory(user=owner_liaison)
+    pdf = tmp_path / "signed-mou.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    return owner_liaison, device, pdf
+
+
+def sign_in(page, base_url, user, device):
+    page.goto(f"{base_url}/account/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/account/mfa/verify/**")
+    page.get_by_label("Six-digit code").fill(current_code(device))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def test_liaison_officer_puts_an_mou_with_a_clause_in_force(liaison_with_partner, live_server, page):
+    liaison, device, pdf = liaison_with_partner
+    sign_in(page, live_server.url, liaison, device)
+
+    page.get_by_role("link", name="Agreements", exact=True).click()
+    page.get_by_role("link", name="New agreement").click()
+    page.get_by_label("Kind").select_option("mou")
+    page.get_by_label("Reference number").fill("MoU/LT-PL/2026/09")
+    page.get_by_label("Title").fill("Exchange on document fraud")
+    page.get_by_label("Parties").select_option(
+        label=["Lithuania · State Border Guard Service (LT-SBGS)", "Poland · Polish Border Guard (PL-SG)"]
+    )
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("The agreement was created as a draft.").wait_for()
+
+    page.get_by_role("link", name="Add a clause").click()
+    page.get_by_label("Providing party").select_option(label="Poland")
+    page.get_by_label("Receiving party").select_option(label="Lithuania")
+    page.get_by_label("document fraud").check()
+    page.get_by_label("Highest marking shared").select_option("AMBER")
+    page.get_by_label("Retention (days)").fill("30")
+    page.get_by_label("Purpose").fill("Detection of forged travel documents.")
+    page.get_by_role("button", name="Save clause").click()
+
+    page.get_by_role("link", name="Open negotiation").click()
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("link", name="Record the signature").click()
+    page.get_by_label("Signed on").fill("2026-01-15")
+    page.get_by_role("button", name="Confirm").click()
+
+    page.get_by_role("link", name="Upload a document").click()
+    page.get_by_label("Title").fill("Signed text")
+    page.get_by_label("Kind").select_option("signed")
+    page.get_by_label("File").set_input_files(str(pdf))
+    page.get_by_role("button", name="Upload").click()
+    page.get_by_text("The document was uploaded.").wait_for()
+
+    page.get_by_role("link", name="Put in force").click()
+    page.get_by_label("Effective from").fill("2026-02-01")
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("The agreement is now in force.").wait_for()
+
+    sentence = (
+        "Poland shares document fraud incidents up to TLP:AMBER with Lithuania, automatically; "
+        "personal data withheld; kept 30 days."
+    )
+    assert page.get_by_text(sentence).is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "agreement-in-force.png"), full_page=True)
 
 
 def test_enrolment_page_shows_qr_code(officer, live_server, page):

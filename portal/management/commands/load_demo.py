@@ -2,7 +2,9 @@
 
 import base64
 import hashlib
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -11,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import ROLE_FIELDS, Agency, AgencyKind, Country, Role, User
 
+DEMO_APPS = ["agreements"]
 DEMO_PASSWORD = "Demo-Portal-2026!"  # noqa: S105  (printed for demo use; demo mode only)
 
 AGENCIES = [
@@ -46,6 +49,10 @@ class Command(BaseCommand):
             raise CommandError("load_demo creates accounts with known passwords: set DEMO_MODE=1 (or DEBUG=1).")
         with transaction.atomic():
             users = self._load()
+            # Each app adds its own demo data in `<app>/demo.py`, after the people exist.
+            for app in apps.get_app_configs():
+                if app.name in DEMO_APPS:
+                    import_module(f"{app.name}.demo").load(self.stdout)
         self._print(users)
 
     def _load(self):

@@ -1,0 +1,37 @@
+"""`load_demo` builds a usable demo, and running it again changes nothing."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from agreements.models import Agreement
+from portal.models import ROLE_FIELDS, Agency, User
+
+
+def test_demo_refused_outside_demo_mode(db, settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError, match="DEMO_MODE"):
+        call_command("load_demo", stdout=io.StringIO())
+
+
+def test_demo_is_complete_and_idempotent(db, settings):
+    settings.DEMO_MODE = True
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    counts = (Agency.objects.count(), User.objects.count(), Agreement.objects.count())
+    call_command("load_demo", stdout=io.StringIO())
+    assert (Agency.objects.count(), User.objects.count(), Agreement.objects.count()) == counts
+
+    assert len(set(Agency.objects.values_list("country_id", flat=True))) >= 5
+    for field in ROLE_FIELDS.values():
+        assert User.objects.filter(**{field: True}).exists(), field
+    text = out.getvalue()
+    assert "Demo-Portal-2026!" in text and "lt-sbgs.officer" in text
+
+    statuses = set(Agreement.objects.values_list("status", flat=True))
+    assert {"in_force", "suspended"} <= statuses
+    assert any(a.parties.count() > 2 for a in Agreement.objects.all())
+    assert Agreement.objects.filter(status="in_force", expires_on__isnull=False).order_by("expires_on").first()
+    call_command("totp_code", "lt-sbgs.admin", stdout=(code := io.StringIO()))
+    assert code.getvalue().strip().isdigit()
