@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from agreements import selectors as agreement_selectors
 from portal import audit, selectors, services
 from portal.api.exceptions import json_error
 from portal.celery import app as celery_app
@@ -24,7 +25,14 @@ logger = logging.getLogger(__name__)
 @login_required
 def dashboard(request):
     user = request.user
-    context = {"security_events": selectors.recent_security_events_for(user)}
+    context = {
+        "security_events": selectors.recent_security_events_for(user),
+        # Counts are reads of shared data too: they go through the same gate as the lists.
+        "agreements_in_force": agreement_selectors.agreement_search(user, status="in_force").count(),
+        "agreements_expiring": agreement_selectors.agreement_search(
+            user, status="in_force", expiring_within=90
+        ).order_by("expires_on")[:5],
+    }
     if user.is_agency_admin and user.agency_id:
         context["agency_user_count"] = selectors.agency_users_for(user).filter(is_active=True).count()
         context["agency_key_count"] = sum(

@@ -221,3 +221,19 @@ def test_clause_form_refuses_non_party_and_red(agreement, verified_client, owner
     assert response.status_code == 200
     assert {"provider", "max_marking"} <= set(response.context["form"].errors)
     assert DataSharingClause.objects.count() == 1
+
+
+def test_dashboard_counts_only_agreements_of_the_users_country(
+    make_agreement, verified_client, partner_officer, outsider_officer
+):
+    import datetime
+
+    from django.utils import timezone
+
+    make_agreement("in_force", expires_on=timezone.localdate() + datetime.timedelta(days=30), reference="EXP/1")
+    partner_page = verified_client(partner_officer).get(reverse("dashboard"))
+    assert partner_page.context["agreements_in_force"] == 1
+    assert "EXP/1" in partner_page.content.decode()
+    outsider_page = verified_client(outsider_officer).get(reverse("dashboard"))
+    assert outsider_page.context["agreements_in_force"] == 0
+    assert "EXP/1" not in outsider_page.content.decode()
