@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agreements import selectors, services
+from agreements.downloads import document_response
 from agreements.forms import (
     AgreementFilterForm,
     AgreementForm,
@@ -25,8 +26,7 @@ from agreements.forms import (
     DocumentVersionForm,
     TransitionForm,
 )
-from agreements.models import AgreementStatus, DocumentVersion
-from portal import audit
+from agreements.models import AgreementStatus
 
 # What the button that moves an agreement to each status says.
 TRANSITION_ACTIONS = {
@@ -290,16 +290,7 @@ def document_upload(request, pk, document_pk=None):
 
 @login_required
 def document_download(request, pk, version_pk):
-    agreement = selectors.agreement_get(request.user, pk)
-    version = get_object_or_404(DocumentVersion, pk=version_pk, document__agreement=agreement)
-    audit.record(
-        "document.downloaded", actor=request.user, obj=version, request=request, details={"agreement": agreement.pk}
-    )
-    response = FileResponse(
-        version.file.open("rb"), as_attachment=True, filename=version.original_name, content_type=version.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return document_response(request, request.user, pk, version_pk)
 
 
 @login_required

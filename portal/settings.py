@@ -293,6 +293,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "AgencyKindEnum": "portal.models.AgencyKind",
+        "AgreementKindEnum": "agreements.models.AgreementKind",
+        "AgreementStatusEnum": "agreements.models.AgreementStatus",
+        "DocumentKindEnum": "agreements.models.DocumentKind",
+        "DisputeStatusEnum": "agreements.models.DisputeStatus",
+        "IncidentCategoryEnum": "portal.choices.IncidentCategory",
+    },
 }
 
 # --- Background work -------------------------------------------------------------------------

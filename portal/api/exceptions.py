@@ -1,6 +1,7 @@
 """One JSON shape for every API error: {"error": {"status", "code", "message", "fields"}}."""
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
@@ -17,6 +18,11 @@ def json_error(status_code, code, message):
 
 
 def portal_exception_handler(exc, context):
+    # Django's own 404 and 403 become DRF's, so that they carry a code and a message.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args[:1])
     response = exception_handler(exc, context)
     if response is None:
         return None
