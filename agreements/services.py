@@ -204,14 +204,13 @@ def agreement_update(*, agreement, actor, parties=None, request=None, **fields):
     return agreement
 
 
-def _check_transition(agreement, to_status, reason):
+def _check_transition(agreement, to_status, reason, today):
     if to_status not in TRANSITIONS[S(agreement.status)]:
         raise ValidationError(
             _("An agreement that is %(from)s cannot become %(to)s.")
             % {"from": agreement.get_status_display().lower(), "to": S(to_status).label.lower()}
         )
     problems = []
-    today = _today()
     if to_status in NEEDS_REASON and not reason.strip():
         problems.append(_("Give the reason."))
     if to_status == S.SIGNED:
@@ -240,9 +239,19 @@ def _check_transition(agreement, to_status, reason):
 
 @transaction.atomic
 def agreement_transition(
-    *, agreement, to_status, actor, reason="", signed_on=None, effective_from=None, request=None, system=False
+    *,
+    agreement,
+    to_status,
+    actor,
+    reason="",
+    signed_on=None,
+    effective_from=None,
+    request=None,
+    system=False,
+    today=None,
 ):
-    """Move an agreement along its lifecycle; `system` is the daily task (no liaison officer)."""
+    """Move an agreement along its lifecycle; `system` is the daily task (no liaison officer),
+    which passes the day it runs for."""
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if not system:
         _require_editor(actor, agreement)
@@ -252,7 +261,7 @@ def agreement_transition(
         agreement.effective_from = effective_from
     _validate_dates(agreement)
     to_status = S(to_status)
-    _check_transition(agreement, to_status, reason)
+    _check_transition(agreement, to_status, reason, today or _today())
     old = agreement.status
     agreement.status = to_status
     agreement.save()
@@ -560,6 +569,7 @@ def agreements_run_daily(*, today=None):
                         actor=None,
                         system=True,
                         reason=_("Reached its expiry date."),
+                        today=today,
                     )
                     continue
             days_left = (agreement.expires_on - today).days
