@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agreements.models import (
     CONTENT_EDITABLE,
@@ -580,7 +581,8 @@ def agreements_run_daily(*, today=None):
                     agreement,
                     f"expiry-{window}",
                     agreement.expires_on,
-                    _("%(ref)s expires in %(days)s days") % {"ref": agreement.reference, "days": days_left},
+                    ngettext("%(ref)s expires in %(days)s day", "%(ref)s expires in %(days)s days", days_left)
+                    % {"ref": agreement.reference, "days": days_left},
                     _("%(title)s expires on %(date)s.") % {"title": agreement.title, "date": agreement.expires_on},
                 )
             deadline = agreement.notice_deadline
