@@ -467,11 +467,6 @@ def document_upload(*, agreement, actor, upload, title="", kind=DocumentKind.SIG
 # --- Disputes ---------------------------------------------------------------------------------
 
 
-def _require_party_member(user, agreement):
-    if not user.agency_id or not agreement.parties.filter(country_id=user.agency.country_id).exists():
-        raise PermissionDenied(_("Only people of a party's country take part in its disputes."))
-
-
 @transaction.atomic
 def dispute_raise(*, agreement, actor, subject, description, request=None):
     _require_editor(actor, agreement)
@@ -497,7 +492,7 @@ def dispute_raise(*, agreement, actor, subject, description, request=None):
 
 @transaction.atomic
 def dispute_comment(*, dispute, actor, body, parent=None, request=None):
-    _require_party_member(actor, dispute.agreement)
+    _require_editor(actor, dispute.agreement)
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
     if parent is not None and parent.dispute_id != dispute.pk:

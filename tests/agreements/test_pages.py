@@ -237,3 +237,13 @@ def test_dashboard_counts_only_agreements_of_the_users_country(
     outsider_page = verified_client(outsider_officer).get(reverse("dashboard"))
     assert outsider_page.context["agreements_in_force"] == 0
     assert "EXP/1" not in outsider_page.content.decode()
+
+
+def test_party_officer_reads_disputes_but_does_not_write(agreement, verified_client, partner_officer):
+    dispute = agreement.disputes.get()
+    client = verified_client(partner_officer)
+    url = reverse("agreements:dispute", args=[agreement.pk, dispute.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "Add message" not in page.content.decode()
+    assert client.post(url, {"body": "Me too"}).status_code == 403
+    assert dispute.messages.count() == 0
