@@ -11,6 +11,7 @@ from agreements.models import (
     DisputeStatus,
     DocumentKind,
 )
+from agreements.services import AGREEMENT_FIELDS
 from portal.choices import SHAREABLE_TLP, IncidentCategory
 from portal.models import Agency, Country, User
 
@@ -69,22 +70,7 @@ class AgreementForm(forms.Form):
             kwargs.setdefault(
                 "initial",
                 {
-                    **{
-                        name: getattr(agreement, name)
-                        for name in (
-                            "kind",
-                            "reference",
-                            "title",
-                            "summary",
-                            "languages",
-                            "signed_on",
-                            "effective_from",
-                            "expires_on",
-                            "notice_period_days",
-                            "auto_renewal",
-                            "renewal_months",
-                        )
-                    },
+                    **{name: getattr(agreement, name) for name in AGREEMENT_FIELDS},
                     "parties": [p.agency_id for p in parties],
                     "liaison_officers": [u.pk for p in parties for u in p.liaison_officers.all()],
                 },

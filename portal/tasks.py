@@ -16,13 +16,11 @@ def record_heartbeat():
     Heartbeat.objects.update_or_create(name="worker", defaults={"at": timezone.now(), "hostname": socket.gethostname()})
 
 
-@shared_task(
-    name="portal.tasks.send_invitation",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=12,
-)
+# E-mail is retried with backoff for about half a day while the mail server is unreachable.
+MAIL_RETRY = {"autoretry_for": (OSError,), "retry_backoff": 30, "retry_backoff_max": 3600, "max_retries": 12}
+
+
+@shared_task(name="portal.tasks.send_invitation", **MAIL_RETRY)
 def send_invitation(user_id, domain, use_https):
     """Send a new user the link to set a password; retried while the mail server is down."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
@@ -36,13 +34,7 @@ def _announce_worker(sender, **kwargs):
     record_heartbeat.delay()
 
 
-@shared_task(
-    name="portal.tasks.email_notification",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=12,
-)
+@shared_task(name="portal.tasks.email_notification", **MAIL_RETRY)
 def email_notification(notification_id):
     notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
     if notification is not None:

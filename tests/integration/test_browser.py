@@ -41,6 +41,17 @@ def page():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def sign_in(page, base_url, user, device):
+    page.goto(f"{base_url}/account/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/account/mfa/verify/**")
+    page.get_by_label("Six-digit code").fill(current_code(device))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(f"{base_url}/")
+
+
 @pytest.fixture
 def enrolled_admin(agency_admin):
     return agency_admin, TOTPDeviceFactory(user=agency_admin)
@@ -53,15 +64,7 @@ def test_sign_in_with_mfa_and_see_dashboard(enrolled_admin, live_server, page):
 
     page.goto(f"{live_server.url}/")
     assert "/account/login/" in page.url
-    page.get_by_label("Username").fill(agency_admin.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-
-    page.wait_for_url("**/account/mfa/verify/**")
-    page.get_by_label("Six-digit code").fill(current_code(device))
-    page.get_by_role("button", name="Verify").click()
-
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, agency_admin, device)
     assert page.get_by_role("heading", name="Dashboard").is_visible()
     assert page.get_by_role("link", name="Users", exact=True).is_visible()
     assert not errors, f"console errors (CSP violations show here): {errors}"
@@ -75,17 +78,6 @@ def liaison_with_partner(owner_liaison, partner_agency, partner_liaison, tmp_pat
     pdf = tmp_path / "signed-mou.pdf"
     pdf.write_bytes(PDF_BYTES)
     return owner_liaison, device, pdf
-
-
-def sign_in(page, base_url, user, device):
-    page.goto(f"{base_url}/account/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/account/mfa/verify/**")
-    page.get_by_label("Six-digit code").fill(current_code(device))
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(f"{base_url}/")
 
 
 def test_liaison_officer_puts_an_mou_with_a_clause_in_force(liaison_with_partner, live_server, page):
