@@ -106,7 +106,7 @@ def _validate_parties(parties, actor):
                 )
 
 
-def _set_parties(agreement, parties):
+def _set_parties(agreement, parties, actor=None):
     keep = []
     for agency, liaisons in parties:
         party, _created = AgreementParty.objects.update_or_create(
@@ -115,10 +115,16 @@ def _set_parties(agreement, parties):
         party.liaison_officers.set(liaisons)
         keep.append(party.pk)
     agreement.parties.exclude(pk__in=keep).delete()
-    # Clauses may only name parties.
+    # Clauses may only name parties: those naming a party that left go, and the log says so.
     countries = [agency.country for agency, _l in parties]
-    agreement.clauses.exclude(provider__isnull=True).exclude(provider__in=countries).delete()
-    agreement.clauses.exclude(receiver__isnull=True).exclude(receiver__in=countries).delete()
+    orphans = agreement.clauses.exclude(provider__isnull=True).exclude(provider__in=countries) | (
+        agreement.clauses.exclude(receiver__isnull=True).exclude(receiver__in=countries)
+    )
+    for clause in orphans.distinct():
+        audit.record(
+            "clause.deleted", actor=actor, obj=clause, details={"agreement": agreement.pk, "reason": "party removed"}
+        )
+        clause.delete()
     gate.share_with_countries(agreement, countries)
 
 
@@ -155,7 +161,7 @@ AGREEMENT_FIELDS = (
 
 @transaction.atomic
 def agreement_create(*, parties, actor, request=None, **fields):
-    if not getattr(actor, "is_liaison", False) or not actor.agency_id:
+    if not getattr(actor, "is_liaison", False) or not actor.agency_id or not actor.agency.is_active:
         raise PermissionDenied(_("Only liaison officers create agreements."))
     _validate_parties(parties, actor)
     agreement = Agreement(created_by=actor, **{k: v for k, v in fields.items() if k in AGREEMENT_FIELDS})
@@ -194,7 +200,7 @@ def agreement_update(*, agreement, actor, parties=None, request=None, **fields):
     agreement.save()
     if parties is not None:
         _validate_parties(parties, actor)
-        _set_parties(agreement, parties)
+        _set_parties(agreement, parties, actor)
     audit.record(
         "agreement.updated",
         actor=actor,

@@ -1,6 +1,7 @@
 """Input and output serializers of the agreements API."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from agreements.models import (
@@ -13,6 +14,7 @@ from agreements.models import (
     DocumentVersion,
 )
 from agreements.selectors import clause_sentence
+from agreements.services import AGREEMENT_FIELDS, CLAUSE_FIELDS
 from portal.choices import SHAREABLE_TLP, IncidentCategory
 from portal.models import Agency, Country, User
 
@@ -35,19 +37,7 @@ class ClauseOut(serializers.ModelSerializer):
 
     class Meta:
         model = DataSharingClause
-        fields = [
-            "id",
-            "provider",
-            "receiver",
-            "mutual",
-            "categories",
-            "max_marking",
-            "personal_data",
-            "retention_days",
-            "mode",
-            "purpose",
-            "sentence",
-        ]
+        fields = ["id", *CLAUSE_FIELDS, "sentence"]
 
     def get_sentence(self, clause) -> str:
         return clause_sentence(clause)
@@ -93,25 +83,7 @@ class AgreementOut(serializers.ModelSerializer):
 
     class Meta:
         model = Agreement
-        fields = [
-            "id",
-            "kind",
-            "reference",
-            "version",
-            "title",
-            "summary",
-            "languages",
-            "status",
-            "signed_on",
-            "effective_from",
-            "expires_on",
-            "notice_period_days",
-            "auto_renewal",
-            "renewal_months",
-            "supersedes",
-            "parties",
-            "updated_at",
-        ]
+        fields = ["id", "version", "status", *AGREEMENT_FIELDS, "supersedes", "parties", "updated_at"]
 
 
 class AgreementDetailOut(AgreementOut):
@@ -127,25 +99,47 @@ class AgreementDetailOut(AgreementOut):
 # --- Input ----------------------------------------------------------------------------------------
 
 
-class ListFilterIn(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    partner = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all(), required=False)
-    kind = serializers.ChoiceField(choices=AgreementKind.choices, required=False)
-    status = serializers.ChoiceField(choices=AgreementStatus.choices, required=False)
-    expiring_within = serializers.IntegerField(required=False, min_value=0, max_value=3650)
+class CountryCodeField(serializers.SlugRelatedField):
+    """A country by its ISO code, in any letter case."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Country.objects.all(), **kwargs)
 
     def to_internal_value(self, data):
-        data = data.copy()
-        if data.get("partner"):
-            data["partner"] = data["partner"].upper()
-        return super().to_internal_value(data)
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+
+
+class ListFilterIn(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Search text.")
+    partner = CountryCodeField(required=False, help_text="Only agreements this country is party to.")
+    kind = serializers.ChoiceField(choices=AgreementKind.choices, required=False)
+    status = serializers.ChoiceField(choices=AgreementStatus.choices, required=False)
+    expiring_within = serializers.IntegerField(
+        required=False, min_value=0, max_value=3650, help_text="Only agreements expiring within so many days."
+    )
 
 
 class PartyIn(serializers.Serializer):
     agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.filter(is_active=True))
     liaison_officers = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), many=True, required=False
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True, is_liaison=True),
+        many=True,
+        required=False,
     )
+
+    def validate(self, attrs):
+        # Checked here too, so that the answer names only the username it was given.
+        agency = attrs["agency"]
+        for person in attrs.get("liaison_officers", []):
+            if person.agency_id != agency.pk:
+                raise serializers.ValidationError(
+                    {
+                        "liaison_officers": _("%(name)s is not a liaison officer of %(agency)s.")
+                        % {"name": person.username, "agency": agency.code}
+                    }
+                )
+        return attrs
 
 
 class AgreementIn(serializers.Serializer):
@@ -184,12 +178,8 @@ class TransitionIn(serializers.Serializer):
 
 
 class ClauseIn(serializers.Serializer):
-    provider = serializers.SlugRelatedField(
-        slug_field="code", queryset=Country.objects.all(), allow_null=True, required=False
-    )
-    receiver = serializers.SlugRelatedField(
-        slug_field="code", queryset=Country.objects.all(), allow_null=True, required=False
-    )
+    provider = CountryCodeField(allow_null=True, required=False, help_text="Empty: every party.")
+    receiver = CountryCodeField(allow_null=True, required=False, help_text="Empty: every other party.")
     mutual = serializers.BooleanField(required=False, default=False)
     categories = serializers.ListField(
         child=serializers.ChoiceField(choices=IncidentCategory.choices), allow_empty=False

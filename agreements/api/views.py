@@ -1,11 +1,15 @@
 """Agreements API: reads for every principal of a party's country, writes for its liaison officers."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from agreements import selectors, services
@@ -21,26 +25,46 @@ from agreements.api.serializers import (
 )
 from agreements.downloads import document_response
 from agreements.models import Agreement
+from portal.api.serializers import ErrorOut
+from portal.gate import principal_group_id
 from portal.models import APIScope
 
 READ = {"GET": APIScope.AGREEMENTS_READ}
 
+# Documented answers besides success; all share the error shape of portal.api.exceptions.
+INVALID = {400: OpenApiResponse(ErrorOut, description="Invalid input; `fields` says which and why.")}
+FORBIDDEN = {403: OpenApiResponse(ErrorOut, description="The caller may not do this.")}
+NOT_FOUND = {404: OpenApiResponse(ErrorOut, description="No such agreement, or not one the caller may see.")}
 
-def _people_only(request):
-    """Partner systems read; only people (liaison officers of a party) change agreements."""
-    if getattr(request.user, "api_key", None) is not None:
-        raise exceptions.PermissionDenied("API keys cannot change agreements; a liaison officer does.")
+
+def _require_person_who_writes(request):
+    """Partner systems read; only people (liaison officers of a party) change agreements.
+
+    Called after the agreement was found through the gate, so that others get 404 first.
+    The services check the party; this answers early, before the input is read, and refuses
+    API keys outright (their principal is no person and has no roles).
+    """
+    user = request.user
+    if getattr(user, "api_key", None) is not None or not getattr(user, "is_liaison", False):
+        raise exceptions.PermissionDenied(_("Only liaison officers of a party may change this agreement."))
+    if principal_group_id(user) is None:
+        # Someone the gate shows nothing (an inactive agency) could create what they cannot see.
+        raise exceptions.PermissionDenied(_("Only liaison officers of a party may change this agreement."))
 
 
 def _call(service, **kwargs):
+    """Run a service; its validation errors become DRF's, with field names kept."""
     try:
         return service(**kwargs)
     except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = serializers.as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
         raise serializers.ValidationError(detail) from exc
 
 
 def _detail(agreement, request):
+    """The detail answer, read again through the gate (after a write too)."""
     agreement = (
         selectors.agreements_visible_to(request.user)
         .prefetch_related(
@@ -52,20 +76,38 @@ def _detail(agreement, request):
             "disputes",
             "events",
         )
-        .get(pk=agreement.pk)
+        .filter(pk=agreement.pk)
+        .first()
     )
+    if agreement is None:
+        raise exceptions.NotFound
     return AgreementDetailOut(agreement, context={"request": request}).data
 
 
-@extend_schema(parameters=[ListFilterIn])
+class _AnyAccept(BaseContentNegotiation):
+    """Files are served whatever the client accepts; errors are still rendered as JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class AgreementListCreate(GenericAPIView):
     """Agreements the caller's country is party to; liaison officers create new ones."""
 
     required_scopes = READ
     serializer_class = AgreementOut
     queryset = Agreement.objects.none()  # for the schema only; reads start from the gate below
+    filter_backends = ()  # filtering is ListFilterIn's, validated; nothing else is accepted
 
-    @extend_schema(operation_id="agreements_list", responses=AgreementOut(many=True))
+    @extend_schema(
+        operation_id="agreements_list",
+        summary="Agreements the caller's country is party to",
+        parameters=[ListFilterIn],
+        responses={200: AgreementOut(many=True), **INVALID, **FORBIDDEN},
+    )
     def get(self, request):
         filters = ListFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -77,9 +119,13 @@ class AgreementListCreate(GenericAPIView):
         page = self.paginate_queryset(agreements)
         return self.get_paginated_response(AgreementOut(page, many=True).data)
 
-    @extend_schema(request=AgreementIn, responses={201: AgreementDetailOut})
+    @extend_schema(
+        summary="Create an agreement (liaison officers)",
+        request=AgreementIn,
+        responses={201: AgreementDetailOut, **INVALID, **FORBIDDEN},
+    )
     def post(self, request):
-        _people_only(request)
+        _require_person_who_writes(request)
         data = AgreementIn(data=request.data)
         data.is_valid(raise_exception=True)
         agreement = _call(
@@ -97,14 +143,18 @@ class AgreementDetail(APIView):
 
     required_scopes = READ
 
-    @extend_schema(responses=AgreementDetailOut)
+    @extend_schema(summary="One agreement", responses={200: AgreementDetailOut, **FORBIDDEN, **NOT_FOUND})
     def get(self, request, pk):
         return Response(_detail(selectors.agreement_get(request.user, pk), request))
 
-    @extend_schema(request=AgreementPatchIn, responses=AgreementDetailOut)
+    @extend_schema(
+        summary="Change an agreement (liaison officers of a party)",
+        request=AgreementPatchIn,
+        responses={200: AgreementDetailOut, **INVALID, **FORBIDDEN, **NOT_FOUND},
+    )
     def patch(self, request, pk):
         agreement = selectors.agreement_get(request.user, pk)
-        _people_only(request)
+        _require_person_who_writes(request)
         data = AgreementPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         agreement = _call(
@@ -121,10 +171,14 @@ class AgreementDetail(APIView):
 class AgreementTransition(APIView):
     """Move the agreement along its lifecycle; refused transitions say why and change nothing."""
 
-    @extend_schema(request=TransitionIn, responses=AgreementDetailOut)
+    @extend_schema(
+        summary="Change the status of an agreement (liaison officers of a party)",
+        request=TransitionIn,
+        responses={200: AgreementDetailOut, **INVALID, **FORBIDDEN, **NOT_FOUND},
+    )
     def post(self, request, pk):
         agreement = selectors.agreement_get(request.user, pk)
-        _people_only(request)
+        _require_person_who_writes(request)
         data = TransitionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -144,10 +198,14 @@ class AgreementTransition(APIView):
 class ClauseCreate(APIView):
     """Add a data-sharing clause (only before the agreement is signed)."""
 
-    @extend_schema(request=ClauseIn, responses={201: ClauseOut})
+    @extend_schema(
+        summary="Add a data-sharing clause (liaison officers of a party)",
+        request=ClauseIn,
+        responses={201: ClauseOut, **INVALID, **FORBIDDEN, **NOT_FOUND},
+    )
     def post(self, request, pk):
         agreement = selectors.agreement_get(request.user, pk)
-        _people_only(request)
+        _require_person_who_writes(request)
         data = ClauseIn(data=request.data)
         data.is_valid(raise_exception=True)
         clause = _call(
@@ -161,7 +219,10 @@ class ClausesIEP(APIView):
 
     required_scopes = READ
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="The clauses as FIRST IEP 2.0 policies",
+        responses={200: OpenApiTypes.OBJECT, **FORBIDDEN, **NOT_FOUND},
+    )
     def get(self, request, pk):
         return Response(selectors.clauses_as_iep(selectors.agreement_get(request.user, pk)))
 
@@ -170,10 +231,18 @@ class DocumentDownload(APIView):
     """The file of one document version, after the same access check as the agreement."""
 
     required_scopes = READ
+    content_negotiation_class = _AnyAccept
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-        parameters=[OpenApiParameter("version_id", int, OpenApiParameter.PATH)],
+        summary="Download one version of a document",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file, with its own Content-Type; its SHA-256 is in the agreement's detail.",
+            ),
+            **FORBIDDEN,
+            **NOT_FOUND,
+        },
     )
     def get(self, request, pk, version_id):
         return document_response(request, request.user, pk, version_id)

@@ -28,3 +28,16 @@ class PrincipalSerializer(serializers.Serializer):
     country = serializers.CharField(allow_null=True)
     roles = serializers.ListField(child=serializers.CharField())
     scopes = serializers.ListField(child=serializers.CharField())
+
+
+class ErrorBodyOut(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(help_text="For invalid input: the messages of each field at fault.")
+
+
+class ErrorOut(serializers.Serializer):
+    """Every error answer of the API has this shape."""
+
+    error = ErrorBodyOut()

@@ -178,3 +178,25 @@ def test_amendment_supersedes_on_entry_into_force(make_agreement, owner_liaison)
     original.refresh_from_db()
     assert original.status == S.TERMINATED
     assert "Superseded by version 2" in original.events.last().reason
+
+
+def test_removing_a_party_removes_its_clauses_and_says_so(make_agreement, owner_liaison, owner_agency, outsider_agency):
+    from portal.models import Country
+
+    agreement = make_agreement(
+        "draft",
+        clause={
+            "provider": Country.objects.get(pk="PL"),
+            "categories": ["other"],
+            "max_marking": "GREEN",
+            "retention_days": 5,
+            "purpose": "p",
+        },
+    )
+    services.agreement_update(
+        agreement=agreement, actor=owner_liaison, parties=[(owner_agency, [owner_liaison]), (outsider_agency, [])]
+    )
+    assert agreement.clauses.count() == 0
+    entry = AuditEntry.objects.get(action="clause.deleted")
+    assert entry.actor == owner_liaison and entry.details["reason"] == "party removed"
+    assert sorted(agreement.parties.values_list("country_id", flat=True)) == ["FI", "LT"]
