@@ -12,11 +12,12 @@ def document_response(request, principal, agreement_pk, version_pk):
     """The file of a version of a visible agreement's document, or 404 alike for all others."""
     agreement = selectors.agreement_get(principal, agreement_pk)
     version = get_object_or_404(DocumentVersion, pk=version_pk, document__agreement=agreement)
+    handle = version.file.open("rb")  # a missing file fails here, before anything is recorded
     audit.record(
         "document.downloaded", actor=principal, obj=version, request=request, details={"agreement": agreement.pk}
     )
     response = FileResponse(
-        version.file.open("rb"), as_attachment=True, filename=version.original_name, content_type=version.content_type
+        handle, as_attachment=True, filename=version.original_name, content_type=version.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
