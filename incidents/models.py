@@ -1,1 +1,238 @@
 """Incidents filed by border officers and the grants that share them with partner countries."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase
+
+from portal.choices import TLP, IncidentCategory
+from portal.gate import GatedQuerySet, principal_country_id
+
+
+class IncidentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    VALIDATED = "validated", _("Validated")
+    SHARED = "shared", _("Shared")
+    CLOSED = "closed", _("Closed")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class SourceReliability(models.TextChoices):
+    A = "A", _("A: completely reliable")
+    B = "B", _("B: usually reliable")
+    C = "C", _("C: fairly reliable")
+    D = "D", _("D: not usually reliable")
+    E = "E", _("E: unreliable")
+    F = "F", _("F: reliability cannot be judged")
+
+
+class InformationCredibility(models.TextChoices):
+    ONE = "1", _("1: confirmed by other sources")
+    TWO = "2", _("2: probably true")
+    THREE = "3", _("3: possibly true")
+    FOUR = "4", _("4: doubtful")
+    FIVE = "5", _("5: improbable")
+    SIX = "6", _("6: truth cannot be judged")
+
+
+# The fields a partner without a personal-data clause never receives.
+PERSONAL_FIELDS = ("person_name", "person_birth_date", "person_nationality", "person_document_number")
+
+
+class IncidentQuerySet(GatedQuerySet):
+    def visible_to(self, principal, at=None):
+        """The gate for incidents: read through the visibility index, which the sharing engine
+        keeps in step with the grants (and their guardian permissions) in the same transaction.
+        Each incident is annotated with `personal_data_visible`."""
+        country_id = principal_country_id(principal)
+        if country_id is None:
+            return self.none()
+        now = at or timezone.now()
+        rows = IncidentVisibility.objects.filter(country_id=country_id, incident=OuterRef("pk")).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+        return self.filter(Exists(rows)).annotate(personal_data_visible=Exists(rows.filter(personal_data=True)))
+
+
+class Incident(models.Model):
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    agency = models.ForeignKey(
+        "portal.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    country = models.ForeignKey("portal.Country", verbose_name=_("country"), on_delete=models.PROTECT, related_name="+")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reporter"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.DRAFT)
+    category = models.CharField(_("category"), max_length=30, choices=IncidentCategory.choices)
+    occurred_at = models.DateTimeField(_("when it happened"))
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    border_sector = models.CharField(_("border sector"), max_length=100, blank=True)
+    crossing_point = models.CharField(_("nearest crossing point"), max_length=100, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    people_involved = models.PositiveIntegerField(_("number of people involved"), default=0)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    source_reliability = models.CharField(
+        _("source reliability"), max_length=1, choices=SourceReliability.choices, default=SourceReliability.F
+    )
+    information_credibility = models.CharField(
+        _("information credibility"),
+        max_length=1,
+        choices=InformationCredibility.choices,
+        default=InformationCredibility.SIX,
+    )
+    marking = models.CharField(_("handling marking"), max_length=20, choices=TLP.choices, default=TLP.AMBER)
+    has_personal_data = models.BooleanField(_("contains personal data"), default=False)
+    person_name = models.CharField(_("name of the person"), max_length=200, blank=True)
+    person_birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    person_nationality = models.CharField(_("nationality"), max_length=2, blank=True)
+    person_document_number = models.CharField(_("travel document number"), max_length=50, blank=True)
+    follow_up_of = models.ForeignKey(
+        "self",
+        verbose_name=_("follow-up of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    validated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [models.Index(fields=["agency", "status"])]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_shareable_status(self):
+        return self.status in {IncidentStatus.VALIDATED, IncidentStatus.SHARED}
+
+
+class IncidentGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct-foreign-key object permissions of incidents (granted to country groups)."""
+
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+
+
+class IncidentCounter(models.Model):
+    """The last reference number used by an agency in a year; locked while numbering."""
+
+    agency = models.ForeignKey("portal.Agency", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="incident_counter_unique")]
+
+    def __str__(self):
+        return f"{self.agency_id}/{self.year}: {self.last}"
+
+
+class ShareGrant(models.Model):
+    """The ledger of sharing: which country got an incident, under which clause, until when."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="grants")
+    country = models.ForeignKey("portal.Country", on_delete=models.PROTECT, related_name="+")
+    clause = models.ForeignKey("agreements.DataSharingClause", on_delete=models.PROTECT, related_name="grants")
+    personal_data = models.BooleanField(default=False)
+    on_request = models.BooleanField(default=False)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [
+            models.Index(fields=["revoked_at", "expires_at"]),
+            models.Index(fields=["incident", "country"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "country", "clause"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_active_grant_per_clause",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} → {self.country_id} ({self.clause_id})"
+
+    def is_active(self, at=None):
+        at = at or timezone.now()
+        return self.revoked_at is None and self.expires_at > at
+
+
+class IncidentVisibility(models.Model):
+    """Denormalised index: which country may see which incident now, in list order.
+
+    One row per (country, incident): the owner's row never expires; a partner's row lasts as
+    long as its longest active grant and says whether any of them allows personal data.
+    """
+
+    country = models.ForeignKey("portal.Country", on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="visibility")
+    occurred_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    personal_data = models.BooleanField(default=False)
+    is_owner = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["country", "incident"], name="visibility_unique"),
+        ]
+        indexes = [models.Index(fields=["country", "-occurred_at", "-incident"], name="visibility_list")]
+
+    def __str__(self):
+        return f"{self.country_id} sees {self.incident_id}"
+
+
+class IncidentComment(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.incident_id}: {self.body[:40]}"

@@ -13,9 +13,11 @@ from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_group_obj_perms_model
 
+from portal.models import Country
 
-def principal_group_id(principal):
-    """The permission group of the principal's country, or None (sees nothing)."""
+
+def principal_country_id(principal):
+    """The principal's country, or None when it may see nothing (no agency, inactive)."""
     if principal is None or not getattr(principal, "is_authenticated", False):
         return None
     if not getattr(principal, "is_active", True):
@@ -23,7 +25,18 @@ def principal_group_id(principal):
     agency = getattr(principal, "agency", None)
     if agency is None or not agency.is_active:
         return None
-    return agency.country.group_id
+    return agency.country_id
+
+
+def principal_group_id(principal):
+    """The permission group of the principal's country, or None (sees nothing)."""
+    country_id = principal_country_id(principal)
+    if country_id is None:
+        return None
+    # The group may have been created after the principal's objects were loaded.
+    return principal.agency.country.group_id or (
+        Country.objects.filter(pk=country_id).values_list("group_id", flat=True).first()
+    )
 
 
 def _view_permission(model):

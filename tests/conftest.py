@@ -188,3 +188,59 @@ def make_agreement(owner_agency, partner_agency, owner_liaison, partner_liaison)
         return agreement
 
     return _make
+
+
+# --- Incidents ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def supervisor(owner_agency):
+    return UserFactory(username="lt.supervisor", agency=owner_agency, is_officer=False, is_supervisor=True)
+
+
+@pytest.fixture
+def make_incident(officer, supervisor):
+    """An LT incident filed by `officer`; `status` up to validated (validated by `supervisor`)."""
+    from django.utils import timezone
+
+    from incidents import services as incident_services
+
+    def _make(status="draft", reporter=None, **fields):
+        values = {
+            "category": "smuggling_goods",
+            "occurred_at": timezone.now() - timezone.timedelta(hours=2),
+            "description": "Cigarettes hidden in a lorry",
+            "border_sector": "Medininkai",
+            "marking": "GREEN",
+            "severity": "medium",
+            **fields,
+        }
+        incident = incident_services.incident_create(actor=reporter or officer, **values)
+        if status in {"submitted", "validated"}:
+            incident = incident_services.incident_submit(incident=incident, actor=reporter or officer)
+        if status == "validated":
+            incident = incident_services.incident_validate(incident=incident, actor=supervisor)
+        return incident
+
+    return _make
+
+
+@pytest.fixture
+def lt_pl_in_force(make_agreement, lithuania):
+    """An LT-PL agreement in force: LT shares smuggling of goods with PL up to AMBER, automatically,
+    without personal data, for 30 days."""
+    from portal.models import Country
+
+    return make_agreement(
+        "in_force",
+        clause={
+            "provider": lithuania,
+            "receiver": Country.objects.get(pk="PL"),
+            "categories": ["smuggling_goods"],
+            "max_marking": "AMBER",
+            "retention_days": 30,
+            "purpose": "Risk analysis",
+            "mode": "automatic",
+            "personal_data": False,
+        },
+    )

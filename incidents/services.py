@@ -1,0 +1,191 @@
+"""Writes of incidents: filing, the lifecycle, comments and follow-ups.
+
+Every step checks who acts and the incident's state, writes the audit log and, where sharing may
+change, hands the incident to the sharing engine in the same transaction.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import sharing
+from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentCounter, IncidentStatus
+from portal import audit
+from portal.choices import TLP
+
+S = IncidentStatus
+
+INCIDENT_FIELDS = (
+    "category",
+    "occurred_at",
+    "latitude",
+    "longitude",
+    "border_sector",
+    "crossing_point",
+    "description",
+    "people_involved",
+    "severity",
+    "source_reliability",
+    "information_credibility",
+    "marking",
+    "has_personal_data",
+    *PERSONAL_FIELDS,
+)
+# Changing these after validation can change who may receive the incident.
+SHARING_FIELDS = {"category", "marking", "has_personal_data"}
+
+
+def _owner_agency_member(user, incident):
+    return getattr(user, "agency_id", None) == incident.agency_id
+
+
+def _next_reference(agency, year):
+    """A reference unique per agency and year; the counter row is locked while numbering."""
+    counter, _created = IncidentCounter.objects.select_for_update().get_or_create(agency=agency, year=year)
+    counter = IncidentCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{agency.code}-{year}-{counter.last:06d}"
+
+
+def _clean(incident):
+    errors = {}
+    if incident.occurred_at and incident.occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+        errors["occurred_at"] = _("An incident cannot happen in the future.")
+    if (incident.latitude is None) != (incident.longitude is None):
+        errors["longitude"] = _("Give both latitude and longitude, or neither.")
+    if not incident.has_personal_data and any(getattr(incident, f) for f in PERSONAL_FIELDS):
+        errors["has_personal_data"] = _("Tick this box when you enter personal details.")
+    if errors:
+        raise ValidationError(errors)
+    incident.full_clean(exclude=["reference", "agency", "country", "reporter", "validated_by", "follow_up_of"])
+
+
+def _require_complete(incident):
+    missing = []
+    if not incident.description.strip():
+        missing.append(_("Describe what happened."))
+    if incident.latitude is None and not incident.border_sector and not incident.crossing_point:
+        missing.append(_("Say where it happened: a point on the map, the border sector or the crossing point."))
+    if missing:
+        raise ValidationError(missing)
+
+
+@transaction.atomic
+def incident_create(*, actor, follow_up_of=None, request=None, **fields):
+    """File a draft. Officers file for their own agency; follow-ups link to the first report."""
+    if not getattr(actor, "is_officer", False) and not getattr(actor, "is_supervisor", False):
+        raise PermissionDenied(_("Only officers and supervisors file incidents."))
+    if not actor.agency_id or not actor.agency.is_active:
+        raise PermissionDenied(_("Your account belongs to no active agency."))
+    now = timezone.now()
+    incident = Incident(
+        agency=actor.agency,
+        country_id=actor.agency.country_id,
+        reporter=actor,
+        follow_up_of=follow_up_of,
+        **{k: v for k, v in fields.items() if k in INCIDENT_FIELDS},
+    )
+    _clean(incident)
+    incident.reference = _next_reference(actor.agency, now.year)
+    incident.save()
+    sharing.refresh_visibility(incident, now)
+    audit.record(
+        "incident.created",
+        actor=actor,
+        obj=incident,
+        request=request,
+        details={"follow_up_of": follow_up_of.pk if follow_up_of else None},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, incident, actor, request=None, **fields):
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not _owner_agency_member(actor, incident):
+        raise PermissionDenied(_("Only the reporting agency changes an incident."))
+    if incident.status in {S.DRAFT, S.SUBMITTED}:
+        if actor.pk != incident.reporter_id and not actor.is_supervisor:
+            raise PermissionDenied(_("Only the reporter or a supervisor changes this incident."))
+    elif incident.status in {S.VALIDATED, S.SHARED}:
+        if not actor.is_supervisor:
+            raise PermissionDenied(_("Only a supervisor changes a validated incident."))
+    else:
+        raise ValidationError(_("A closed incident cannot change."))
+    changed = {k: v for k, v in fields.items() if k in INCIDENT_FIELDS and getattr(incident, k) != v}
+    for key, value in changed.items():
+        setattr(incident, key, value)
+    _clean(incident)
+    incident.save()
+    audit.record("incident.updated", actor=actor, obj=incident, request=request, details={"fields": sorted(changed)})
+    if set(changed) & SHARING_FIELDS or "occurred_at" in changed:
+        sharing.sync_incident(incident, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def incident_submit(*, incident, actor, request=None):
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.status != S.DRAFT:
+        raise ValidationError(_("Only a draft is submitted."))
+    if actor.pk != incident.reporter_id and not (_owner_agency_member(actor, incident) and actor.is_supervisor):
+        raise PermissionDenied(_("Only the reporter submits a draft."))
+    _require_complete(incident)
+    incident.status = S.SUBMITTED
+    incident.save(update_fields=["status", "updated_at"])
+    audit.record("incident.submitted", actor=actor, obj=incident, request=request)
+    return incident
+
+
+@transaction.atomic
+def incident_validate(*, incident, actor, request=None):
+    """Four eyes: a supervisor of the same agency who is not the reporter. Sharing follows."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not (_owner_agency_member(actor, incident) and getattr(actor, "is_supervisor", False)):
+        raise PermissionDenied(_("Only a supervisor of the reporting agency validates."))
+    if actor.pk == incident.reporter_id:
+        raise ValidationError(_("The reporter cannot validate their own incident; another supervisor must."))
+    if incident.status != S.SUBMITTED:
+        raise ValidationError(_("Only a submitted incident is validated."))
+    incident.status = S.VALIDATED
+    incident.validated_by = actor
+    incident.validated_at = timezone.now()
+    incident.save(update_fields=["status", "validated_by", "validated_at", "updated_at"])
+    audit.record("incident.validated", actor=actor, obj=incident, request=request)
+    return sharing.sync_incident(incident, actor=actor)
+
+
+@transaction.atomic
+def incident_close(*, incident, actor, reason="", request=None):
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not (_owner_agency_member(actor, incident) and actor.is_supervisor):
+        raise PermissionDenied(_("Only a supervisor of the reporting agency closes an incident."))
+    if incident.status not in {S.VALIDATED, S.SHARED}:
+        raise ValidationError(_("Only a validated or shared incident is closed."))
+    incident.status = S.CLOSED
+    incident.save(update_fields=["status", "updated_at"])
+    audit.record("incident.closed", actor=actor, obj=incident, request=request, details={"reason": reason})
+    return incident
+
+
+def incident_share(*, incident, country, actor, request=None):
+    """Share on request with one partner, where an agreement's clause allows it."""
+    if not _owner_agency_member(actor, incident) or not (actor.is_officer or actor.is_supervisor):
+        raise PermissionDenied(_("Only officers of the reporting agency share an incident."))
+    if incident.marking == TLP.RED:
+        raise ValidationError(_("TLP:RED incidents are never shared."))
+    return sharing.share_on_request(incident, country, actor=actor)
+
+
+@transaction.atomic
+def comment_add(*, incident, actor, body, request=None):
+    """Comments by anyone who may see the incident (owner or partner)."""
+    if not Incident.objects.visible_to(actor).filter(pk=incident.pk).exists():
+        raise PermissionDenied
+    if not body.strip():
+        raise ValidationError({"body": _("Write a comment.")})
+    comment = IncidentComment.objects.create(incident=incident, author=actor, body=body.strip())
+    audit.record("incident.commented", actor=actor, obj=incident, request=request, details={"comment": comment.pk})
+    return comment

@@ -1,0 +1,21 @@
+"""Background work of the sharing engine."""
+
+from celery import shared_task
+
+from incidents import sharing
+
+
+@shared_task(name="incidents.tasks.revoke_lapsed_grants")
+def revoke_lapsed_grants():
+    """Beat: end shares whose retention ran out or whose agreement left force (idempotent)."""
+    return sharing.revoke_lapsed()
+
+
+@shared_task(name="incidents.tasks.resync_for_agreement")
+def resync_for_agreement(agreement_id):
+    """An agreement changed state: share or revoke the incidents of its parties accordingly."""
+    count = 0
+    for incident in sharing.incidents_affected_by_agreement(agreement_id).distinct():
+        sharing.sync_incident(incident)
+        count += 1
+    return count
