@@ -27,6 +27,7 @@ from agreements.forms import (
     TransitionForm,
 )
 from agreements.models import AgreementStatus
+from portal.forms import add_errors
 
 # What the button that moves an agreement to each status says.
 TRANSITION_ACTIONS = {
@@ -36,15 +37,6 @@ TRANSITION_ACTIONS = {
     AgreementStatus.SUSPENDED: gettext_lazy("Suspend"),
     AgreementStatus.TERMINATED: gettext_lazy("Terminate"),
 }
-
-
-def add_errors(form, exc):
-    """Show a service's ValidationError next to the fields it names, or above the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required

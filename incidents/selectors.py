@@ -1,5 +1,9 @@
 """Reads of incidents. Every one starts from the gate, `Incident.objects.visible_to(principal)`."""
 
+import datetime
+
+from django.db.models import Q
+
 from incidents.models import PERSONAL_FIELDS, Incident, ShareGrant
 
 
@@ -30,3 +34,45 @@ def grants_seen_by(principal, incident):
     if principal.agency.country_id != incident.country_id:
         grants = grants.filter(country_id=principal.agency.country_id)
     return grants
+
+
+def incident_search(
+    principal, *, q="", category="", country=None, severity="", marking="", status="", since=None, until=None
+):
+    """The filtered list a principal may see; counts and filters never include foreign rows."""
+    incidents = incidents_visible_to(principal)
+    if q:
+        incidents = incidents.filter(
+            Q(reference__icontains=q)
+            | Q(description__icontains=q)
+            | Q(border_sector__icontains=q)
+            | Q(crossing_point__icontains=q)
+        )
+    for field, value in (("category", category), ("severity", severity), ("marking", marking), ("status", status)):
+        if value:
+            incidents = incidents.filter(**{field: value})
+    if country is not None:
+        incidents = incidents.filter(country=country)
+    if since:
+        incidents = incidents.filter(occurred_at__date__gte=since)
+    if until:
+        incidents = incidents.filter(occurred_at__date__lte=until)
+    return incidents.order_by("-occurred_at", "-id")
+
+
+def keyset_page(incidents, cursor, size=50):
+    """One page in (occurred_at, id) order after `cursor` ("<iso time>|<id>"), and the next cursor.
+    No OFFSET and no COUNT: the cost of a page does not grow with the depth."""
+    if cursor:
+        try:
+            stamp, _sep, last_id = cursor.rpartition("|")
+            at = datetime.datetime.fromisoformat(stamp)
+            incidents = incidents.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=int(last_id)))
+        except ValueError:
+            pass
+    rows = list(incidents[: size + 1])
+    following = None
+    if len(rows) > size:
+        rows = rows[:size]
+        following = f"{rows[-1].occurred_at.isoformat()}|{rows[-1].pk}"
+    return [redact(row) for row in rows], following

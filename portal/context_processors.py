@@ -8,7 +8,11 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"nav_items": []}
-    items = [(reverse("dashboard"), _("Dashboard")), (reverse("agreements:list"), _("Agreements"))]
+    items = [
+        (reverse("dashboard"), _("Dashboard")),
+        (reverse("incidents:list"), _("Incidents")),
+        (reverse("agreements:list"), _("Agreements")),
+    ]
     if user.is_agency_admin and user.agency_id:
         items.append((reverse("agency_user_list"), _("Users")))
         items.append((reverse("agency_api_key_list"), _("API keys")))

@@ -9,6 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import APIScope, Role, User
 
 
+def add_errors(form, exc):
+    """Show a service's ValidationError next to the fields it names, or above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
 class TokenForm(forms.Form):
     token = forms.CharField(
         label=_("Six-digit code"),

@@ -42,6 +42,7 @@ urlpatterns = [
     path("account/", include(account_patterns)),
     path("agency/", include(agency_patterns)),
     path("agreements/", include("agreements.urls")),
+    path("incidents/", include("incidents.urls")),
     path("notifications/", core.notification_list, name="notifications"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from portal import selectors, services
-from portal.forms import AgencyUserForm, APIKeyForm, UserSearchForm
+from portal.forms import AgencyUserForm, APIKeyForm, UserSearchForm, add_errors
 
 
 def agency_admin_required(view):
@@ -25,14 +25,6 @@ def agency_admin_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _form_errors_from(exc, form):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @agency_admin_required
@@ -63,7 +55,7 @@ def user_create(request):
                 agency=request.user.agency, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -92,7 +84,7 @@ def user_detail(request, pk):
                 request=request,
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_errors(form, exc)
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("agency_user_detail", pk=managed.pk)
@@ -191,7 +183,7 @@ def api_key_create(request):
                 request=request,
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_errors(form, exc)
         else:
             # The key is shown on this response only; the portal keeps nothing but its hash.
             response = render(request, "portal/agency/api_key_created.html", {"key": key_obj, "raw_key": raw_key})

@@ -1,0 +1,80 @@
+"""Forms of the incident pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Incident, IncidentStatus, Severity
+from portal.choices import TLP, IncidentCategory
+from portal.models import Country
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class IncidentForm(forms.ModelForm):
+    class Meta:
+        model = Incident
+        fields = [
+            "category",
+            "occurred_at",
+            "latitude",
+            "longitude",
+            "border_sector",
+            "crossing_point",
+            "description",
+            "people_involved",
+            "severity",
+            "source_reliability",
+            "information_credibility",
+            "marking",
+            "has_personal_data",
+            "person_name",
+            "person_birth_date",
+            "person_nationality",
+            "person_document_number",
+        ]
+        widgets = {
+            "occurred_at": DATETIME,
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "person_birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "latitude": forms.NumberInput(attrs={"step": "0.000001"}),
+            "longitude": forms.NumberInput(attrs={"step": "0.000001"}),
+        }
+        help_texts = {
+            "marking": _("TLP:RED is never shared with partners."),
+            "latitude": _("Decimal degrees, for example 54.6872."),
+        }
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ShareForm(forms.Form):
+    country = forms.ModelChoiceField(label=_("Share with"), queryset=Country.objects.none())
+
+    def __init__(self, *args, options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].queryset = Country.objects.filter(pk__in=[c.pk for c, _basis in options])
+
+
+class IncidentFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("Any category")), *IncidentCategory.choices]
+    )
+    country = forms.ModelChoiceField(
+        label=_("Country"), required=False, queryset=Country.objects.none(), empty_label=_("Any country")
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"), required=False, choices=[("", _("Any severity")), *Severity.choices]
+    )
+    marking = forms.ChoiceField(label=_("Marking"), required=False, choices=[("", _("Any marking")), *TLP.choices])
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *IncidentStatus.choices]
+    )
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].queryset = Country.objects.filter(agencies__isnull=False).distinct()

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from incidents import views
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", views.incident_list, name="list"),
+    path("new/", views.incident_create, name="create"),
+    path("<int:pk>/", views.incident_detail, name="detail"),
+    path("<int:pk>/edit/", views.incident_edit, name="edit"),
+    path("<int:pk>/follow-up/", views.incident_create, name="follow_up"),
+    path("<int:pk>/share/", views.incident_share, name="share"),
+    path("<int:pk>/comments/", views.incident_comment, name="comment"),
+    path("<int:pk>/<slug:step>/", views.incident_step, name="step"),
+]

@@ -1,0 +1,186 @@
+"""Incident pages. Every read starts from the gate; foreign incidents answer 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agreements.selectors import clause_sentence
+from incidents import selectors, services, sharing
+from incidents.forms import CommentForm, IncidentFilterForm, IncidentForm, ShareForm
+from incidents.models import Incident, IncidentStatus
+from portal import audit
+from portal.forms import add_errors
+from portal.models import AuditEntry
+
+
+def _audit_foreign_view(request, incident, action="incident.viewed"):
+    """Every view of another country's incident is written to the audit log."""
+    if incident.country_id != request.user.agency.country_id:
+        audit.record(
+            action, actor=request.user, obj=incident, request=request, details={"owner_country": incident.country_id}
+        )
+
+
+@login_required
+def incident_list(request):
+    filters = IncidentFilterForm(request.GET if request.GET else None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    incidents = selectors.incident_search(request.user, **{k: v for k, v in data.items() if v not in ("", None)})
+    rows, following = selectors.keyset_page(incidents, request.GET.get("after", ""), size=50)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "incidents/list.html",
+        {
+            "filters": filters,
+            "rows": rows,
+            "following": following,
+            "query": query.urlencode(),
+            "can_file": request.user.is_officer or request.user.is_supervisor,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_create(request, pk=None):
+    parent = selectors.incident_get(request.user, pk) if pk else None
+    form = IncidentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_create(
+                actor=request.user, follow_up_of=parent, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Draft %(ref)s saved. Submit it when it is complete.") % {"ref": incident.reference}
+            )
+            return redirect("incidents:detail", incident.pk)
+    return render(request, "incidents/form.html", {"form": form, "parent": parent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_edit(request, pk):
+    incident = selectors.incident_get(request.user, pk)
+    if incident.country_id != request.user.agency.country_id:
+        return redirect("incidents:detail", pk)
+    instance = Incident.objects.get(pk=incident.pk)  # unredacted: the reporting agency's own record
+    form = IncidentForm(request.POST if request.method == "POST" else None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.incident_update(
+                incident=instance,
+                actor=request.user,
+                request=request,
+                **{f: form.cleaned_data[f] for f in form.changed_data},
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("incidents:detail", pk)
+    return render(request, "incidents/form.html", {"form": form, "incident": incident})
+
+
+@login_required
+def incident_detail(request, pk):
+    incident = selectors.incident_get(request.user, pk)
+    _audit_foreign_view(request, incident)
+    own = incident.country_id == request.user.agency.country_id
+    grants = [(grant, clause_sentence(grant.clause)) for grant in selectors.grants_seen_by(request.user, incident)]
+    viewers = (
+        AuditEntry.objects.filter(
+            action="incident.viewed", object_type="incidents.incident", object_id=str(incident.pk)
+        )
+        .select_related("agency")
+        .order_by("-id")[:50]
+        if own
+        else []
+    )
+    share_options = sharing.share_options(incident) if own else []
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "own": own,
+            "grants": grants,
+            "viewers": viewers,
+            "comments": incident.comments.select_related("author__agency"),
+            "comment_form": CommentForm(),
+            "share_form": ShareForm(options=share_options) if share_options else None,
+            "follow_ups": selectors.incidents_visible_to(request.user).filter(follow_up_of=incident),
+            "parent": selectors.incidents_visible_to(request.user).filter(pk=incident.follow_up_of_id).first(),
+            "can_submit": own and incident.status == IncidentStatus.DRAFT,
+            "can_validate": own
+            and incident.status == IncidentStatus.SUBMITTED
+            and request.user.is_supervisor
+            and request.user.pk != incident.reporter_id,
+            "can_close": own
+            and incident.status in {IncidentStatus.VALIDATED, IncidentStatus.SHARED}
+            and request.user.is_supervisor,
+            "can_edit": own and incident.status != IncidentStatus.CLOSED,
+        },
+    )
+
+
+STEPS = {
+    "submit": (services.incident_submit, _("The incident was submitted for validation.")),
+    "validate": (services.incident_validate, _("The incident was validated and shared where agreements allow.")),
+    "close": (services.incident_close, _("The incident was closed.")),
+}
+
+
+@login_required
+@require_POST
+def incident_step(request, pk, step):
+    incident = selectors.incident_get(request.user, pk)
+    service, done = STEPS.get(step, (None, None))
+    if service is None:
+        return redirect("incidents:detail", pk)
+    try:
+        service(incident=incident, actor=request.user, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done)
+    return redirect("incidents:detail", pk)
+
+
+@login_required
+@require_POST
+def incident_share(request, pk):
+    incident = selectors.incident_get(request.user, pk)
+    form = ShareForm(request.POST, options=sharing.share_options(incident))
+    if form.is_valid():
+        try:
+            services.incident_share(incident=incident, country=form.cleaned_data["country"], actor=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Shared with %(country)s.") % {"country": form.cleaned_data["country"]})
+    else:
+        messages.error(request, _("No clause allows sharing with that country."))
+    return redirect("incidents:detail", pk)
+
+
+@login_required
+@require_POST
+def incident_comment(request, pk):
+    incident = selectors.incident_get(request.user, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.comment_add(incident=incident, actor=request.user, body=form.cleaned_data["body"], request=request)
+        messages.success(request, _("Your comment was added."))
+    else:
+        messages.error(request, _("Write a comment."))
+    return redirect("incidents:detail", pk)

@@ -1,0 +1,130 @@
+"""Incident pages: the owner and a partner with a clause see an incident; everyone else gets 404."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import Incident
+from portal.models import AuditEntry
+
+
+@pytest.fixture
+def shared_incident(lt_pl_in_force, make_incident):
+    return make_incident(
+        "validated",
+        has_personal_data=True,
+        person_name="Jonas Jonaitis",
+        description="Cigarettes in a lorry at the Medininkai crossing",
+    )
+
+
+def test_officer_files_a_draft_and_submits(verified_client, officer):
+    client = verified_client(officer)
+    response = client.post(
+        reverse("incidents:create"),
+        {
+            "category": "smuggling_goods",
+            "occurred_at": timezone.now().strftime("%Y-%m-%dT%H:%M"),
+            "latitude": "54.5",
+            "longitude": "25.5",
+            "description": "Lorry",
+            "people_involved": 2,
+            "severity": "high",
+            "source_reliability": "B",
+            "information_credibility": "2",
+            "marking": "AMBER",
+        },
+    )
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.status == "draft" and incident.reference.startswith("LT-SBGS-")
+    client.post(reverse("incidents:step", args=[incident.pk, "submit"]))
+    incident.refresh_from_db()
+    assert incident.status == "submitted"
+
+
+def test_form_errors_next_to_fields(verified_client, officer):
+    response = verified_client(officer).post(reverse("incidents:create"), {"category": "", "latitude": "95"})
+    assert response.status_code == 200
+    assert {"category", "occurred_at", "latitude"} <= set(response.context["form"].errors)
+    assert Incident.objects.count() == 0
+
+
+def test_supervisor_validates_and_it_is_shared(
+    make_incident, verified_client, supervisor, lt_pl_in_force, partner_officer
+):
+    incident = make_incident("submitted")
+    verified_client(supervisor).post(reverse("incidents:step", args=[incident.pk, "validate"]))
+    incident.refresh_from_db()
+    assert incident.status == "shared"
+
+
+def test_partner_sees_it_marked_with_the_sharing_country_and_without_personal_data(
+    shared_incident, verified_client, partner_officer
+):
+    client = verified_client(partner_officer)
+    listing = client.get(reverse("incidents:list")).content.decode()
+    assert shared_incident.reference in listing and "Lithuania" in listing
+    detail = client.get(reverse("incidents:detail", args=[shared_incident.pk]))
+    body = detail.content.decode()
+    assert "Shared by Lithuania" in body and "LT-PL/" in body
+    assert "Jonas Jonaitis" not in body and "Personal data withheld" in body
+    assert AuditEntry.objects.filter(action="incident.viewed", actor=partner_officer).exists()
+
+
+def test_owner_sees_grants_and_viewers(shared_incident, verified_client, officer, partner_officer):
+    verified_client(partner_officer).get(reverse("incidents:detail", args=[shared_incident.pk]))
+    verified_client(officer)
+    body = verified_client(officer).get(reverse("incidents:detail", args=[shared_incident.pk])).content.decode()
+    assert "Jonas Jonaitis" in body
+    assert "Poland" in body and "pl.officer" in body
+
+
+def test_outsider_gets_404_and_an_empty_list(shared_incident, verified_client, outsider_officer):
+    client = verified_client(outsider_officer)
+    assert shared_incident.reference not in client.get(reverse("incidents:list")).content.decode()
+    for name in ("incidents:detail", "incidents:edit", "incidents:follow_up"):
+        assert client.get(reverse(name, args=[shared_incident.pk])).status_code == 404
+    for url in (
+        reverse("incidents:comment", args=[shared_incident.pk]),
+        reverse("incidents:share", args=[shared_incident.pk]),
+        reverse("incidents:step", args=[shared_incident.pk, "close"]),
+    ):
+        assert client.post(url, {"body": "x", "country": "FI"}).status_code == 404
+    assert shared_incident.comments.count() == 0
+
+
+def test_partner_comments(shared_incident, verified_client, partner_officer):
+    verified_client(partner_officer).post(
+        reverse("incidents:comment", args=[shared_incident.pk]), {"body": "Same lorry seen on our side"}
+    )
+    assert shared_incident.comments.get().author == partner_officer
+
+
+def test_list_filters_and_keyset_pages(make_incident, verified_client, officer):
+    for hours in range(1, 56):
+        make_incident(
+            occurred_at=timezone.now() - timezone.timedelta(hours=hours),
+            category="document_fraud" if hours % 5 == 0 else "smuggling_goods",
+        )
+    client = verified_client(officer)
+    first = client.get(reverse("incidents:list"))
+    assert len(first.context["rows"]) == 50 and first.context["following"]
+    second = client.get(reverse("incidents:list"), {"after": first.context["following"]})
+    assert len(second.context["rows"]) == 5
+    assert not {r.pk for r in first.context["rows"]} & {r.pk for r in second.context["rows"]}
+    fraud = client.get(reverse("incidents:list"), {"category": "document_fraud"})
+    assert len(fraud.context["rows"]) == 11
+
+
+def test_list_query_count_does_not_grow_with_rows(
+    make_incident, verified_client, officer, django_assert_max_num_queries
+):
+    client = verified_client(officer)
+    make_incident()
+    with django_assert_max_num_queries(12) as small:
+        client.get(reverse("incidents:list"))
+    for _ in range(20):
+        make_incident()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(reverse("incidents:list"))
