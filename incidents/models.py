@@ -71,8 +71,15 @@ class Incident(models.Model):
     )
     country = models.ForeignKey("portal.Country", verbose_name=_("country"), on_delete=models.PROTECT, related_name="+")
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("reporter"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the agency's own system filed it through the API."),
     )
+    reported_via = models.CharField(_("filed through"), max_length=100, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.DRAFT)
     category = models.CharField(_("category"), max_length=30, choices=IncidentCategory.choices)
     occurred_at = models.DateTimeField(_("when it happened"))
@@ -227,7 +234,10 @@ class IncidentVisibility(models.Model):
 
 class IncidentComment(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author_label = models.CharField(max_length=200, blank=True)
     body = models.TextField(_("comment"))
     created_at = models.DateTimeField(default=timezone.now)
 

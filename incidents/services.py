@@ -13,6 +13,7 @@ from incidents import sharing
 from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentCounter, IncidentStatus
 from portal import audit
 from portal.choices import TLP
+from portal.models import APIScope
 
 S = IncidentStatus
 
@@ -72,18 +73,28 @@ def _require_complete(incident):
         raise ValidationError(missing)
 
 
+def _may_file(actor):
+    """People file as officers or supervisors; an agency's own system with the write scope."""
+    api_key = getattr(actor, "api_key", None)
+    if api_key is not None:
+        return APIScope.INCIDENTS_WRITE in api_key.scopes
+    return getattr(actor, "is_officer", False) or getattr(actor, "is_supervisor", False)
+
+
 @transaction.atomic
 def incident_create(*, actor, follow_up_of=None, request=None, **fields):
     """File a draft. Officers file for their own agency; follow-ups link to the first report."""
-    if not getattr(actor, "is_officer", False) and not getattr(actor, "is_supervisor", False):
+    if not _may_file(actor):
         raise PermissionDenied(_("Only officers and supervisors file incidents."))
     if not actor.agency_id or not actor.agency.is_active:
         raise PermissionDenied(_("Your account belongs to no active agency."))
     now = timezone.now()
+    api_key = getattr(actor, "api_key", None)
     incident = Incident(
         agency=actor.agency,
         country_id=actor.agency.country_id,
-        reporter=actor,
+        reporter=None if api_key else actor,
+        reported_via=f"api-key:{api_key.prefix}" if api_key else "",
         follow_up_of=follow_up_of,
         **{k: v for k, v in fields.items() if k in INCIDENT_FIELDS},
     )
@@ -125,12 +136,21 @@ def incident_update(*, incident, actor, request=None, **fields):
     return incident
 
 
+def _is_reporter(actor, incident):
+    api_key = getattr(actor, "api_key", None)
+    if api_key is not None:
+        return incident.reported_via == f"api-key:{api_key.prefix}" and _may_file(actor)
+    return actor.pk is not None and actor.pk == incident.reporter_id
+
+
 @transaction.atomic
 def incident_submit(*, incident, actor, request=None):
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not _owner_agency_member(actor, incident):
+        raise PermissionDenied(_("Only the reporter submits a draft."))
     if incident.status != S.DRAFT:
         raise ValidationError(_("Only a draft is submitted."))
-    if actor.pk != incident.reporter_id and not (_owner_agency_member(actor, incident) and actor.is_supervisor):
+    if not (_is_reporter(actor, incident) or getattr(actor, "is_supervisor", False)):
         raise PermissionDenied(_("Only the reporter submits a draft."))
     _require_complete(incident)
     incident.status = S.SUBMITTED
@@ -186,6 +206,14 @@ def comment_add(*, incident, actor, body, request=None):
         raise PermissionDenied
     if not body.strip():
         raise ValidationError({"body": _("Write a comment.")})
-    comment = IncidentComment.objects.create(incident=incident, author=actor, body=body.strip())
+    api_key = getattr(actor, "api_key", None)
+    if api_key is not None and APIScope.INCIDENTS_WRITE not in api_key.scopes:
+        raise PermissionDenied(_("This API key may not comment."))
+    comment = IncidentComment.objects.create(
+        incident=incident,
+        author=None if api_key else actor,
+        author_label=str(actor) if api_key else actor.get_username(),
+        body=body.strip(),
+    )
     audit.record("incident.commented", actor=actor, obj=incident, request=request, details={"comment": comment.pk})
     return comment

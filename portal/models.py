@@ -133,6 +133,7 @@ class User(AbstractUser):
 
 class APIScope(models.TextChoices):
     INCIDENTS_READ = "incidents:read", _("Read shared incidents")
+    INCIDENTS_WRITE = "incidents:write", _("File and submit the agency's own incidents")
     ALERTS_READ = "alerts:read", _("Read alerts")
     ALERTS_ACK = "alerts:ack", _("Acknowledge alerts")
     AGREEMENTS_READ = "agreements:read", _("Read agreements")

@@ -300,6 +300,9 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "agreements.models.DocumentKind",
         "DisputeStatusEnum": "agreements.models.DisputeStatus",
         "IncidentCategoryEnum": "portal.choices.IncidentCategory",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "SeverityEnum": "incidents.models.Severity",
+        "TLPEnum": "portal.choices.TLP",
     },
 }
 

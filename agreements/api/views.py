@@ -1,15 +1,12 @@
 """Agreements API: reads for every principal of a party's country, writes for its liaison officers."""
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from agreements import selectors, services
@@ -25,16 +22,11 @@ from agreements.api.serializers import (
 )
 from agreements.downloads import document_response
 from agreements.models import Agreement
-from portal.api.serializers import ErrorOut
+from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
 from portal.gate import principal_group_id
 from portal.models import APIScope
 
 READ = {"GET": APIScope.AGREEMENTS_READ}
-
-# Documented answers besides success; all share the error shape of portal.api.exceptions.
-INVALID = {400: OpenApiResponse(ErrorOut, description="Invalid input; `fields` says which and why.")}
-FORBIDDEN = {403: OpenApiResponse(ErrorOut, description="The caller may not do this.")}
-NOT_FOUND = {404: OpenApiResponse(ErrorOut, description="No such agreement, or not one the caller may see.")}
 
 
 def _require_person_who_writes(request):
@@ -50,17 +42,6 @@ def _require_person_who_writes(request):
     if principal_group_id(user) is None:
         # Someone the gate shows nothing (an inactive agency) could create what they cannot see.
         raise exceptions.PermissionDenied(_("Only liaison officers of a party may change this agreement."))
-
-
-def _call(service, **kwargs):
-    """Run a service; its validation errors become DRF's, with field names kept."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        detail = serializers.as_serializer_error(exc)
-        if NON_FIELD_ERRORS in detail:
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        raise serializers.ValidationError(detail) from exc
 
 
 def _detail(agreement, request):
@@ -128,7 +109,7 @@ class AgreementListCreate(GenericAPIView):
         _require_person_who_writes(request)
         data = AgreementIn(data=request.data)
         data.is_valid(raise_exception=True)
-        agreement = _call(
+        agreement = call_service(
             services.agreement_create,
             parties=data.party_list(),
             actor=request.user,
@@ -157,7 +138,7 @@ class AgreementDetail(APIView):
         _require_person_who_writes(request)
         data = AgreementPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        agreement = _call(
+        agreement = call_service(
             services.agreement_update,
             agreement=agreement,
             actor=request.user,
@@ -182,7 +163,7 @@ class AgreementTransition(APIView):
         data = TransitionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        agreement = _call(
+        agreement = call_service(
             services.agreement_transition,
             agreement=agreement,
             to_status=values["to"],
@@ -208,7 +189,7 @@ class ClauseCreate(APIView):
         _require_person_who_writes(request)
         data = ClauseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        clause = _call(
+        clause = call_service(
             services.clause_save, agreement=agreement, actor=request.user, request=request, **data.validated_data
         )
         return Response(ClauseOut(clause).data, status=status.HTTP_201_CREATED)

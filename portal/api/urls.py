@@ -7,4 +7,5 @@ urlpatterns = [
     path("countries/", views.CountryList.as_view(), name="api_country_list"),
     path("agencies/", views.AgencyList.as_view(), name="api_agency_list"),
     path("agreements/", include("agreements.api.urls")),
+    path("incidents/", include("incidents.api.urls")),
 ]

@@ -1,0 +1,101 @@
+"""Input and output serializers of the incidents API."""
+
+from rest_framework import serializers
+
+from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentStatus, Severity
+from incidents.services import INCIDENT_FIELDS
+from portal.choices import TLP, IncidentCategory
+from portal.models import Country
+
+
+class IncidentOut(serializers.ModelSerializer):
+    """An incident as the caller may see it: personal fields are null when withheld."""
+
+    agency = serializers.CharField(source="agency.code")
+    country = serializers.CharField(source="country_id")
+    personal_data_withheld = serializers.BooleanField()
+    follow_up_of = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "agency",
+            "country",
+            "status",
+            *INCIDENT_FIELDS,
+            "personal_data_withheld",
+            "follow_up_of",
+            "validated_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, incident):
+        data = super().to_representation(incident)
+        if incident.personal_data_withheld or not incident.has_personal_data:
+            for field in PERSONAL_FIELDS:
+                data[field] = None
+        return data
+
+
+class GrantOut(serializers.Serializer):
+    country = serializers.CharField(source="country_id")
+    agreement = serializers.CharField(source="clause.agreement.reference")
+    clause = serializers.IntegerField(source="clause_id")
+    personal_data = serializers.BooleanField()
+    granted_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField()
+
+
+class IncidentDetailOut(IncidentOut):
+    grants = serializers.SerializerMethodField()
+
+    class Meta(IncidentOut.Meta):
+        fields = [*IncidentOut.Meta.fields, "grants"]
+
+    def get_grants(self, incident) -> list[dict]:
+        return GrantOut(self.context["grants"], many=True).data
+
+
+class IncidentFilterIn(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    category = serializers.ChoiceField(choices=IncidentCategory.choices, required=False)
+    country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all(), required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    marking = serializers.ChoiceField(choices=TLP.choices, required=False)
+    status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+    def to_internal_value(self, data):
+        data = data.copy()
+        if data.get("country"):
+            data["country"] = data["country"].upper()
+        return super().to_internal_value(data)
+
+
+class IncidentIn(serializers.ModelSerializer):
+    follow_up_of = serializers.IntegerField(required=False, allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = [*INCIDENT_FIELDS, "follow_up_of"]
+
+
+class CommentOut(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentComment
+        fields = ["id", "author", "body", "created_at"]
+
+    def get_author(self, comment) -> str:
+        return comment.author_label or (comment.author.get_username() if comment.author else "")
+
+
+class CommentIn(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)

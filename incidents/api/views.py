@@ -1,0 +1,129 @@
+"""Incidents API. Every read starts from the gate; foreign incidents are 404 like missing ones."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import selectors, services
+from incidents.api.serializers import (
+    CommentIn,
+    CommentOut,
+    IncidentDetailOut,
+    IncidentFilterIn,
+    IncidentIn,
+    IncidentOut,
+)
+from incidents.models import Incident
+from portal import audit
+from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
+from portal.models import APIScope
+
+READ = {"GET": APIScope.INCIDENTS_READ}
+WRITE = {"GET": APIScope.INCIDENTS_READ, "POST": APIScope.INCIDENTS_WRITE}
+
+
+class IncidentCursor(CursorPagination):
+    """Newest first; a cursor, not an offset, so deep pages cost what the first one does."""
+
+    ordering = ("-occurred_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _audit_foreign(request, incidents, action):
+    """Reads of other countries' incidents go to the audit log (one entry per answer)."""
+    country_id = request.user.agency.country_id
+    foreign = [i.pk for i in incidents if i.country_id != country_id]
+    if foreign:
+        audit.record(action, actor=request.user, request=request, details={"incidents": foreign})
+
+
+class IncidentListCreate(GenericAPIView):
+    """Incidents the caller's country may see; an agency's own systems file drafts."""
+
+    required_scopes = WRITE
+    serializer_class = IncidentOut
+    queryset = Incident.objects.none()  # for the schema only; reads start from the gate
+    pagination_class = IncidentCursor
+    filter_backends = ()
+
+    @extend_schema(
+        operation_id="incidents_list",
+        parameters=[IncidentFilterIn],
+        responses={200: IncidentOut(many=True), **INVALID, **FORBIDDEN},
+    )
+    def get(self, request):
+        filters = IncidentFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        incidents = selectors.incident_search(request.user, **filters.validated_data)
+        page = [selectors.redact(i) for i in self.paginate_queryset(incidents)]
+        _audit_foreign(request, page, "incident.listed")
+        return self.get_paginated_response(IncidentOut(page, many=True).data)
+
+    @extend_schema(request=IncidentIn, responses={201: IncidentOut, **INVALID, **FORBIDDEN})
+    def post(self, request):
+        data = IncidentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        parent_id = fields.pop("follow_up_of", None)
+        parent = selectors.incident_get(request.user, parent_id) if parent_id else None
+        incident = call_service(
+            services.incident_create, actor=request.user, follow_up_of=parent, request=request, **fields
+        )
+        return Response(
+            IncidentOut(selectors.incident_get(request.user, incident.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class IncidentDetail(APIView):
+    """One incident, redacted for the caller, with the grants the caller may know of."""
+
+    required_scopes = READ
+
+    @extend_schema(responses={200: IncidentDetailOut, **FORBIDDEN, **NOT_FOUND})
+    def get(self, request, pk):
+        incident = selectors.incident_get(request.user, pk)
+        _audit_foreign(request, [incident], "incident.viewed")
+        grants = selectors.grants_seen_by(request.user, incident)
+        return Response(IncidentDetailOut(incident, context={"grants": grants}).data)
+
+
+class IncidentSubmit(APIView):
+    """Submit a draft for validation by a supervisor."""
+
+    required_scopes = {"POST": APIScope.INCIDENTS_WRITE}
+
+    @extend_schema(request=None, responses={200: IncidentOut, **INVALID, **FORBIDDEN, **NOT_FOUND})
+    def post(self, request, pk):
+        incident = selectors.incident_get(request.user, pk)
+        call_service(services.incident_submit, incident=incident, actor=request.user, request=request)
+        return Response(IncidentOut(selectors.incident_get(request.user, pk)).data)
+
+
+class IncidentComments(APIView):
+    """Comments on an incident, by its owner and the partners it was shared with."""
+
+    required_scopes = WRITE
+
+    @extend_schema(responses={200: CommentOut(many=True), **FORBIDDEN, **NOT_FOUND})
+    def get(self, request, pk):
+        incident = selectors.incident_get(request.user, pk)
+        return Response(CommentOut(incident.comments.select_related("author"), many=True).data)
+
+    @extend_schema(request=CommentIn, responses={201: CommentOut, **INVALID, **FORBIDDEN, **NOT_FOUND})
+    def post(self, request, pk):
+        incident = selectors.incident_get(request.user, pk)
+        data = CommentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = call_service(
+            services.comment_add,
+            incident=incident,
+            actor=request.user,
+            request=request,
+            body=data.validated_data["body"],
+        )
+        return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,25 @@
+"""Pieces every API module shares: calling a service, and the documented error answers."""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from portal.api.serializers import ErrorOut
+
+# Documented answers besides success; all share the error shape of portal.api.exceptions.
+INVALID = {400: OpenApiResponse(ErrorOut, description="Invalid input; `fields` says which and why.")}
+FORBIDDEN = {403: OpenApiResponse(ErrorOut, description="The caller may not do this.")}
+NOT_FOUND = {404: OpenApiResponse(ErrorOut, description="No such object, or not one the caller may see.")}
+
+
+def call_service(service, **kwargs):
+    """Run a service; its validation errors become DRF's (400), with field names kept."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as exc:
+        detail = serializers.as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        raise serializers.ValidationError(detail) from exc
