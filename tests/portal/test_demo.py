@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agreements.models import Agreement
+from incidents.models import Incident
 from portal.models import ROLE_FIELDS, Agency, User
 
 
@@ -19,9 +20,12 @@ def test_demo_is_complete_and_idempotent(db, settings):
     settings.DEMO_MODE = True
     out = io.StringIO()
     call_command("load_demo", stdout=out)
-    counts = (Agency.objects.count(), User.objects.count(), Agreement.objects.count())
+    counts = (Agency.objects.count(), User.objects.count(), Agreement.objects.count(), Incident.objects.count())
     call_command("load_demo", stdout=io.StringIO())
-    assert (Agency.objects.count(), User.objects.count(), Agreement.objects.count()) == counts
+    assert (Agency.objects.count(), User.objects.count(), Agreement.objects.count(), Incident.objects.count()) == counts
+    assert Incident.objects.count() >= 300
+    assert Incident.objects.filter(status="shared").exists() and Incident.objects.filter(status="draft").exists()
+    assert Incident.objects.filter(follow_up_of__isnull=False).exists()
 
     assert len(set(Agency.objects.values_list("country_id", flat=True))) >= 5
     for field in ROLE_FIELDS.values():

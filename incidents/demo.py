@@ -1,0 +1,91 @@
+"""Demo incidents across the demo countries, shared according to the demo agreements."""
+
+import random
+from decimal import Decimal
+
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import Incident
+from portal.choices import IncidentCategory
+from portal.models import Agency, User
+
+PER_AGENCY = 60
+SECTORS = {
+    "LT": [("Medininkai", 54.54, 25.64), ("Kybartai", 54.64, 22.76), ("Lazdijai", 54.23, 23.51)],
+    "LV": [("Terehova", 56.28, 28.06), ("Grebneva", 56.93, 27.98), ("Silene", 55.68, 26.76)],
+    "EE": [("Narva", 59.38, 28.19), ("Koidula", 57.83, 27.55), ("Luhamaa", 57.60, 27.46)],
+    "PL": [("Terespol", 52.07, 23.62), ("Kuznica", 53.50, 23.65), ("Budzisko", 54.36, 22.95)],
+    "FI": [("Vaalimaa", 60.55, 27.80), ("Nuijamaa", 61.01, 28.31), ("Gulf of Finland", 60.10, 26.90)],
+}
+DESCRIPTIONS = {
+    "illegal_crossing": "Group of people crossed the green border at night; tracks found at dawn.",
+    "smuggling_goods": "Undeclared goods hidden in a refrigerated lorry.",
+    "smuggling_drugs": "Sniffer dog indicated a hidden compartment in a passenger car.",
+    "smuggling_weapons": "Parts of firearms found in a parcel transported by a minibus.",
+    "smuggling_tobacco": "Cigarettes without excise stamps in the spare tyre of a van.",
+    "trafficking": "Young women travelling with a man holding all their passports.",
+    "migrant_smuggling": "Driver transporting undocumented passengers hidden in a cargo area.",
+    "document_fraud": "Forged residence permit presented at the first-line check.",
+    "stolen_vehicle": "Car registered as stolen in another Schengen state stopped at exit.",
+    "terrorism": "Traveller matching a watch-list description observed at the terminal.",
+    "search_rescue": "Small boat in distress reported by a fishing vessel.",
+    "other": "Drone flying over the border strip without authorisation.",
+}
+
+
+def load(stdout=None):
+    if Incident.objects.exists():
+        if stdout is not None:
+            stdout.write("Incidents: already present.")
+        return
+    rng = random.Random(2026)  # noqa: S311  (demo data, not security)
+    now = timezone.now()
+    created = 0
+    for agency in Agency.objects.filter(country_id__in=SECTORS).exclude(kind="customs").order_by("code"):
+        officer = User.objects.filter(agency=agency, is_officer=True).order_by("pk").first()
+        supervisor = User.objects.filter(agency=agency, is_supervisor=True).order_by("pk").first()
+        if officer is None or supervisor is None:
+            continue
+        for n in range(PER_AGENCY):
+            category = rng.choice(IncidentCategory.values)
+            sector, lat, lon = rng.choice(SECTORS[agency.country_id])
+            personal = category in {"trafficking", "document_fraud", "migrant_smuggling"} and rng.random() < 0.6
+            incident = services.incident_create(
+                actor=officer,
+                category=category,
+                occurred_at=now - timezone.timedelta(hours=rng.randint(1, 24 * 120)),
+                latitude=Decimal(f"{lat + rng.uniform(-0.15, 0.15):.5f}"),
+                longitude=Decimal(f"{lon + rng.uniform(-0.15, 0.15):.5f}"),
+                border_sector=sector,
+                crossing_point=sector,
+                description=DESCRIPTIONS[category],
+                people_involved=rng.randint(0, 12),
+                severity=rng.choice(["low", "medium", "medium", "high", "critical"]),
+                source_reliability=rng.choice("ABBCCDF"),
+                information_credibility=rng.choice("1223346"),
+                marking=rng.choice(["CLEAR", "GREEN", "GREEN", "AMBER", "AMBER", "AMBER+STRICT", "RED"]),
+                has_personal_data=personal,
+                person_name="Demo Person" if personal else "",
+                person_nationality="XX" if personal else "",
+                person_document_number=f"X{rng.randint(1000000, 9999999)}" if personal else "",
+            )
+            if n % 10 == 0:
+                continue  # left as a draft
+            incident = services.incident_submit(incident=incident, actor=officer)
+            if n % 10 == 1:
+                continue  # waiting for validation
+            incident = services.incident_validate(incident=incident, actor=supervisor)
+            if n % 15 == 2:
+                services.incident_create(
+                    actor=officer,
+                    follow_up_of=incident,
+                    category=category,
+                    occurred_at=now,
+                    description="Follow-up: the same vehicle was seen again.",
+                    border_sector=sector,
+                )
+            created += 1
+    if stdout is not None:
+        shared = Incident.objects.filter(status="shared").count()
+        stdout.write(f"Incidents: {Incident.objects.count()} created, {shared} shared with partners ({created}).")
