@@ -1,16 +1,22 @@
 """Incident pages. Every read starts from the gate; foreign incidents answer 404."""
 
+import csv
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
 from incidents import selectors, services, sharing
 from incidents.forms import CommentForm, IncidentFilterForm, IncidentForm, ShareForm
-from incidents.models import Incident, IncidentStatus
+from incidents.models import PERSONAL_FIELDS, Incident, IncidentStatus
 from portal import audit
 from portal.forms import add_errors
 from portal.models import AuditEntry
@@ -24,14 +30,20 @@ def _audit_foreign_view(request, incident, action="incident.viewed"):
         )
 
 
-@login_required
-def incident_list(request):
+def _filtered(request):
+    """The filter form and the list it selects, always from the gate."""
     filters = IncidentFilterForm(request.GET if request.GET else None)
     data = filters.cleaned_data if filters.is_valid() else {}
     incidents = selectors.incident_search(request.user, **{k: v for k, v in data.items() if v not in ("", None)})
-    rows, following = selectors.keyset_page(incidents, request.GET.get("after", ""), size=50)
     query = request.GET.copy()
     query.pop("after", None)
+    return filters, incidents, query.urlencode()
+
+
+@login_required
+def incident_list(request):
+    filters, incidents, query = _filtered(request)
+    rows, following = selectors.keyset_page(incidents, request.GET.get("after", ""), size=50)
     return render(
         request,
         "incidents/list.html",
@@ -39,10 +51,111 @@ def incident_list(request):
             "filters": filters,
             "rows": rows,
             "following": following,
-            "query": query.urlencode(),
+            "query": query,
             "can_file": request.user.is_officer or request.user.is_supervisor,
         },
     )
+
+
+def _tiles():
+    return {"tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
+
+
+@login_required
+def incident_map(request):
+    filters, _incidents, query = _filtered(request)
+    return render(request, "incidents/map.html", {"filters": filters, "query": query, **_tiles()})
+
+
+EXPORT_LIMIT = 5000
+
+
+def _audit_export(request, incidents, action):
+    foreign = [i.pk for i in incidents if i.country_id != request.user.agency.country_id]
+    if foreign:
+        audit.record(action, actor=request.user, request=request, details={"incidents": foreign})
+
+
+@login_required
+def incident_geojson(request):
+    """The filtered incidents that have a place, as a GeoJSON FeatureCollection (newest first)."""
+    _filters, incidents, _query = _filtered(request)
+    rows = [selectors.redact(i) for i in incidents.filter(latitude__isnull=False)[:EXPORT_LIMIT]]
+    _audit_export(request, rows, "incident.exported")
+    features = [
+        {
+            "type": "Feature",
+            "id": incident.pk,
+            "geometry": {"type": "Point", "coordinates": [float(incident.longitude), float(incident.latitude)]},
+            "properties": {
+                "reference": incident.reference,
+                "category": incident.get_category_display(),
+                "occurred_at": incident.occurred_at.isoformat(),
+                "severity": incident.severity,
+                "marking": incident.get_marking_display(),
+                "country": incident.country_id,
+                "url": reverse("incidents:detail", args=[incident.pk]),
+            },
+        }
+        for incident in rows
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+CSV_COLUMNS = [
+    "reference",
+    "country",
+    "agency",
+    "status",
+    "category",
+    "occurred_at",
+    "latitude",
+    "longitude",
+    "border_sector",
+    "crossing_point",
+    "severity",
+    "source_reliability",
+    "information_credibility",
+    "marking",
+    "people_involved",
+    "description",
+    "has_personal_data",
+    *PERSONAL_FIELDS,
+]
+
+
+@login_required
+def incident_csv(request):
+    """The filtered list as CSV, personal fields blank where the country may not receive them."""
+    _filters, incidents, _query = _filtered(request)
+    rows = [selectors.redact(i) for i in incidents[:EXPORT_LIMIT]]
+    _audit_export(request, rows, "incident.exported")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="incidents-{timezone.localdate():%Y%m%d}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for incident in rows:
+        values = {
+            "country": incident.country_id,
+            "agency": incident.agency.code,
+            "occurred_at": incident.occurred_at.isoformat(),
+        }
+        writer.writerow([_csv_safe(values.get(c, getattr(incident, c))) for c in CSV_COLUMNS])
+    return response
+
+
+def _csv_safe(value):
+    """Neutralise cells a spreadsheet would run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@"} and not _is_number(text) else text
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @login_required
@@ -62,7 +175,7 @@ def incident_create(request, pk=None):
                 request, _("Draft %(ref)s saved. Submit it when it is complete.") % {"ref": incident.reference}
             )
             return redirect("incidents:detail", incident.pk)
-    return render(request, "incidents/form.html", {"form": form, "parent": parent})
+    return render(request, "incidents/form.html", {"form": form, "parent": parent, **_tiles()})
 
 
 @login_required
@@ -86,7 +199,7 @@ def incident_edit(request, pk):
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("incidents:detail", pk)
-    return render(request, "incidents/form.html", {"form": form, "incident": incident})
+    return render(request, "incidents/form.html", {"form": form, "incident": incident, **_tiles()})
 
 
 @login_required

@@ -128,3 +128,31 @@ def test_list_query_count_does_not_grow_with_rows(
         make_incident()
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("incidents:list"))
+
+
+def test_geojson_holds_only_visible_incidents(
+    shared_incident, make_incident, verified_client, partner_officer, outsider_officer
+):
+    from decimal import Decimal
+
+    Incident.objects.filter(pk=shared_incident.pk).update(latitude=Decimal("54.5"), longitude=Decimal("25.6"))
+    features = verified_client(partner_officer).get(reverse("incidents:geojson")).json()["features"]
+    assert [f["properties"]["reference"] for f in features] == [shared_incident.reference]
+    assert features[0]["geometry"]["coordinates"] == [25.6, 54.5]
+    assert AuditEntry.objects.filter(action="incident.exported", actor=partner_officer).exists()
+    assert verified_client(outsider_officer).get(reverse("incidents:geojson")).json()["features"] == []
+
+
+def test_csv_export_is_redacted_and_safe_for_spreadsheets(shared_incident, verified_client, partner_officer, officer):
+    Incident.objects.filter(pk=shared_incident.pk).update(description='=HYPERLINK("http://x")')
+    partner_csv = verified_client(partner_officer).get(reverse("incidents:csv")).content.decode()
+    assert shared_incident.reference in partner_csv
+    assert "Jonas Jonaitis" not in partner_csv
+    assert "'=HYPERLINK" in partner_csv
+    owner_csv = verified_client(officer).get(reverse("incidents:csv")).content.decode()
+    assert "Jonas Jonaitis" in owner_csv
+
+
+def test_map_page_loads_leaflet_from_the_portal(verified_client, officer):
+    body = verified_client(officer).get(reverse("incidents:map")).content.decode()
+    assert "/static/leaflet/leaflet.js" in body and 'id="incident-map"' in body

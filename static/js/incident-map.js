@@ -1,0 +1,82 @@
+// Incident maps: the map of visible incidents (GeoJSON from the portal) and the place picker
+// of the incident form. Without a tile server the points are drawn on a plain background.
+"use strict";
+
+function portalMap(element) {
+  const map = L.map(element, { worldCopyJump: true }).setView([56.5, 25.0], 5);
+  const tiles = element.dataset.tileUrl;
+  if (tiles) {
+    L.tileLayer(tiles, { maxZoom: 18, attribution: element.dataset.tileAttribution || "" }).addTo(map);
+  } else {
+    element.classList.add("map-plain");
+  }
+  L.control.scale().addTo(map);
+  const position = L.control({ position: "bottomleft" });
+  position.onAdd = () => {
+    const box = L.DomUtil.create("div", "map-position");
+    map.on("mousemove", (event) => {
+      box.textContent = `${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`;
+    });
+    return box;
+  };
+  position.addTo(map);
+  return map;
+}
+
+function showIncidents(element) {
+  const map = portalMap(element);
+  const status = document.getElementById("map-status");
+  fetch(element.dataset.geojsonUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then((response) => response.json())
+    .then((data) => {
+      const layer = L.geoJSON(data, {
+        pointToLayer: (feature, latlng) =>
+          L.circleMarker(latlng, { radius: 7, weight: 2, className: `severity-${feature.properties.severity}` }),
+        onEachFeature: (feature, marker) => {
+          const p = feature.properties;
+          const [lon, lat] = feature.geometry.coordinates;
+          const box = document.createElement("div");
+          const link = document.createElement("a");
+          link.href = p.url;
+          link.textContent = p.reference;
+          box.append(link, document.createElement("br"),
+            `${p.category} · ${p.marking}`, document.createElement("br"),
+            `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+          marker.bindPopup(box);
+        },
+      }).addTo(map);
+      if (data.features.length) {
+        map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 10 });
+        status.textContent = `${data.features.length}`;
+      } else {
+        status.textContent = element.dataset.emptyText;
+      }
+    });
+}
+
+function pickPlace(element) {
+  const map = portalMap(element);
+  const lat = document.getElementById(element.dataset.latInput);
+  const lon = document.getElementById(element.dataset.lonInput);
+  let marker = null;
+  const place = (latlng) => {
+    if (marker) marker.setLatLng(latlng); else marker = L.marker(latlng).addTo(map);
+  };
+  if (lat.value && lon.value) {
+    place([Number(lat.value), Number(lon.value)]);
+    map.setView([Number(lat.value), Number(lon.value)], 9);
+  }
+  map.on("click", (event) => {
+    lat.value = event.latlng.lat.toFixed(6);
+    lon.value = event.latlng.lng.toFixed(6);
+    place(event.latlng);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof L === "undefined") return;
+  const incidents = document.getElementById("incident-map");
+  if (incidents) showIncidents(incidents);
+  const picker = document.getElementById("pick-map");
+  if (picker) pickPlace(picker);
+});
