@@ -5,7 +5,6 @@ announces lifecycle changes on commit (the sharing engine listens to `agreement_
 """
 
 import datetime
-import hashlib
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +12,6 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,6 +34,7 @@ from agreements.models import (
 from agreements.uploads import detect_document_type
 from portal import audit, gate
 from portal.choices import TLP, IncidentCategory
+from portal.files import safe_display_name, sha256_of
 from portal.services import notify
 
 # Sent on commit after every change of an agreement's status: agreement_id, old, new.
@@ -413,11 +412,6 @@ def clause_delete(*, clause, actor, request=None):
 # --- Documents --------------------------------------------------------------------------------
 
 
-def _clean_original_name(name):
-    base = get_valid_filename((name or "document").replace("\\", "/").rsplit("/", 1)[-1])[:150]
-    return base or "document"
-
-
 @transaction.atomic
 def document_upload(*, agreement, actor, upload, title="", kind=DocumentKind.SIGNED, document=None, request=None):
     """Store a new document, or a new version of `document`. The type is read from the content."""
@@ -434,12 +428,7 @@ def document_upload(*, agreement, actor, upload, title="", kind=DocumentKind.SIG
     if detected is None:
         raise ValidationError({"file": _("Only PDF, DOCX and ODT documents are accepted; this file is none of them.")})
     extension, content_type = detected
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    original = _clean_original_name(upload.name)
+    original = safe_display_name(upload.name, default="document")
     if document is None:
         if not title.strip():
             raise ValidationError({"title": _("Give the document a title.")})
@@ -455,7 +444,7 @@ def document_upload(*, agreement, actor, upload, title="", kind=DocumentKind.SIG
         original_name=original,
         content_type=content_type,
         size=upload.size,
-        sha256=digest.hexdigest(),
+        sha256=sha256_of(upload),
         uploaded_by=actor,
     )
     version.file.save(f"upload.{extension}", upload, save=False)

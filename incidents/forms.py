@@ -78,3 +78,7 @@ class IncidentFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].queryset = Country.objects.filter(agencies__isnull=False).distinct()
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Photo or document"), help_text=_("JPEG or PNG photos; PDF, DOCX or ODT documents."))

@@ -1,5 +1,8 @@
 """Incidents filed by border officers and the grants that share them with partner countries."""
 
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -246,3 +249,28 @@ class IncidentComment(models.Model):
 
     def __str__(self):
         return f"{self.incident_id}: {self.body[:40]}"
+
+
+def _attachment_path(instance, filename):
+    # The stored name never derives from the uploaded one.
+    return f"incidents/{instance.incident_id}/{uuid.uuid4().hex}{Path(filename).suffix}"
+
+
+class IncidentAttachment(models.Model):
+    """A photo or document of an incident. Photos are stored re-encoded, without metadata."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=_attachment_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    is_photo = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name

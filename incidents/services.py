@@ -4,15 +4,24 @@ Every step checks who acts and the incident's state, writes the audit log and, w
 change, hands the incident to the sharing engine in the same transaction.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import sharing
-from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentCounter, IncidentStatus
+from incidents import sharing, uploads
+from incidents.models import (
+    PERSONAL_FIELDS,
+    Incident,
+    IncidentAttachment,
+    IncidentComment,
+    IncidentCounter,
+    IncidentStatus,
+)
 from portal import audit
 from portal.choices import TLP
+from portal.files import safe_display_name, sha256_of
 from portal.models import APIScope
 
 S = IncidentStatus
@@ -217,3 +226,44 @@ def comment_add(*, incident, actor, body, request=None):
     )
     audit.record("incident.commented", actor=actor, obj=incident, request=request, details={"comment": comment.pk})
     return comment
+
+
+@transaction.atomic
+def attachment_add(*, incident, actor, upload, request=None):
+    """Photos (JPEG, PNG) and documents (PDF, DOCX, ODT) of the reporting agency's incident."""
+    if not _owner_agency_member(actor, incident) or getattr(actor, "api_key", None) is not None:
+        raise PermissionDenied(_("Only the reporting agency adds attachments."))
+    if incident.status == S.CLOSED:
+        raise ValidationError(_("A closed incident cannot change."))
+    limit = settings.INCIDENT_ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError({"file": _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}})
+    if upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    found = uploads.inspect(upload)
+    if found is None:
+        raise ValidationError({"file": _("Only photos (JPEG, PNG) and PDF, DOCX or ODT documents are accepted.")})
+    extension, content_type, is_photo = found
+    try:
+        content = uploads.strip_photo(upload, "JPEG" if extension == "jpg" else "PNG") if is_photo else upload
+    except ValueError as exc:
+        raise ValidationError({"file": _("The picture is too large.")}) from exc
+    attachment = IncidentAttachment(
+        incident=incident,
+        original_name=safe_display_name(upload.name),
+        content_type=content_type,
+        size=content.size,
+        sha256=sha256_of(content),
+        is_photo=is_photo,
+        uploaded_by=actor,
+    )
+    attachment.file.save(f"upload.{extension}", content, save=False)
+    attachment.save()
+    audit.record(
+        "incident.attachment_added",
+        actor=actor,
+        obj=incident,
+        request=request,
+        details={"attachment": attachment.pk, "sha256": attachment.sha256, "photo": is_photo},
+    )
+    return attachment

@@ -15,5 +15,7 @@ urlpatterns = [
     path("<int:pk>/follow-up/", views.incident_create, name="follow_up"),
     path("<int:pk>/share/", views.incident_share, name="share"),
     path("<int:pk>/comments/", views.incident_comment, name="comment"),
+    path("<int:pk>/attachments/", views.attachment_upload, name="attach"),
+    path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
     path("<int:pk>/<slug:step>/", views.incident_step, name="step"),
 ]

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
 from incidents import selectors, services, sharing
-from incidents.forms import CommentForm, IncidentFilterForm, IncidentForm, ShareForm
-from incidents.models import PERSONAL_FIELDS, Incident, IncidentStatus
+from incidents.forms import AttachmentForm, CommentForm, IncidentFilterForm, IncidentForm, ShareForm
+from incidents.models import PERSONAL_FIELDS, Incident, IncidentAttachment, IncidentStatus
 from portal import audit
 from portal.forms import add_errors
 from portal.models import AuditEntry
@@ -228,6 +228,8 @@ def incident_detail(request, pk):
             "viewers": viewers,
             "comments": incident.comments.select_related("author__agency"),
             "comment_form": CommentForm(),
+            "attachments": incident.attachments.all(),
+            "attachment_form": AttachmentForm() if own and incident.status != IncidentStatus.CLOSED else None,
             "share_form": ShareForm(options=share_options) if share_options else None,
             "follow_ups": selectors.incidents_visible_to(request.user).filter(follow_up_of=incident),
             "parent": selectors.incidents_visible_to(request.user).filter(pk=incident.follow_up_of_id).first(),
@@ -297,3 +299,40 @@ def incident_comment(request, pk):
     else:
         messages.error(request, _("Write a comment."))
     return redirect("incidents:detail", pk)
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk):
+    incident = selectors.incident_get(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attachment_add(
+                incident=incident, actor=request.user, upload=form.cleaned_data["file"], request=request
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The file was attached."))
+    else:
+        messages.error(request, _("Choose a file to attach."))
+    return redirect("incidents:detail", pk)
+
+
+@login_required
+def attachment_download(request, pk, attachment_pk):
+    """Attachments are reached only through their incident, after the same gate."""
+    incident = selectors.incident_get(request.user, pk)
+    attachment = get_object_or_404(IncidentAttachment, pk=attachment_pk, incident=incident)
+    handle = attachment.file.open("rb")
+    _audit_foreign_view(request, incident, action="incident.attachment_downloaded")
+    response = FileResponse(
+        handle,
+        as_attachment=not attachment.is_photo,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
