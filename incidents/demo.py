@@ -86,6 +86,21 @@ def load(stdout=None):
                     border_sector=sector,
                 )
             created += 1
+    _demo_handover()
     if stdout is not None:
         shared = Incident.objects.filter(status="shared").count()
         stdout.write(f"Incidents: {Incident.objects.count()} created, {shared} shared with partners ({created}).")
+
+
+def _demo_handover():
+    """One pending handover: a Lithuanian incident offered to the Polish Border Guard."""
+    incident = Incident.objects.filter(country_id="LT", status="shared", visibility__country_id="PL").first()
+    supervisor = User.objects.filter(agency__code="LT-SBGS", is_supervisor=True).first()
+    to_agency = Agency.objects.filter(code="PL-SG").first()
+    if incident and supervisor and to_agency:
+        services.handover_request(
+            incident=incident,
+            to_agency=to_agency,
+            actor=supervisor,
+            reason="The vehicle continued towards the Polish border; please take over.",
+        )

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident, IncidentStatus, Severity
 from portal.choices import TLP, IncidentCategory
-from portal.models import Country
+from portal.models import Agency, Country
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -82,3 +82,22 @@ class IncidentFilterForm(forms.Form):
 
 class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("Photo or document"), help_text=_("JPEG or PNG photos; PDF, DOCX or ODT documents."))
+
+
+class AgencyChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.country} · {obj.name} ({obj.code})"
+
+
+class HandoverForm(forms.Form):
+    to_agency = AgencyChoice(label=_("Hand over to"), queryset=Agency.objects.none())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = incident.visibility.exclude(country_id=incident.country_id).values("country_id")
+        self.fields["to_agency"].queryset = Agency.objects.filter(is_active=True, country_id__in=countries)
+
+
+class HandoverAnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 2}), required=False)

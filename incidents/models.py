@@ -122,6 +122,15 @@ class Incident(models.Model):
     person_birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     person_nationality = models.CharField(_("nationality"), max_length=2, blank=True)
     person_document_number = models.CharField(_("travel document number"), max_length=50, blank=True)
+    handled_by = models.ForeignKey(
+        "portal.Agency",
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The agency that took the incident over; empty while the reporter handles it."),
+    )
     follow_up_of = models.ForeignKey(
         "self",
         verbose_name=_("follow-up of"),
@@ -274,3 +283,45 @@ class IncidentAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class HandoverStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Not answered in time")
+
+
+HANDOVER_HOURS = 24
+
+
+class Handover(models.Model):
+    """A request that a neighbouring country's agency takes over the handling of an incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="handovers")
+    from_agency = models.ForeignKey("portal.Agency", on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(
+        "portal.Agency", verbose_name=_("to agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=HandoverStatus.choices, default=HandoverStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident"], condition=Q(status="pending"), name="one_pending_handover"),
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} → {self.to_agency_id}"
+
+    def time_left(self, now=None):
+        return max(self.deadline - (now or timezone.now()), timezone.timedelta(0))

@@ -7,17 +7,22 @@ change, hands the incident to the sharing engine in the same transaction.
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import sharing, uploads
 from incidents.models import (
+    HANDOVER_HOURS,
     PERSONAL_FIELDS,
+    Handover,
+    HandoverStatus,
     Incident,
     IncidentAttachment,
     IncidentComment,
     IncidentCounter,
     IncidentStatus,
+    IncidentVisibility,
 )
 from portal import audit
 from portal.choices import TLP
@@ -267,3 +272,86 @@ def attachment_add(*, incident, actor, upload, request=None):
         details={"attachment": attachment.pk, "sha256": attachment.sha256, "photo": is_photo},
     )
     return attachment
+
+
+# --- Handover ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def handover_request(*, incident, to_agency, actor, reason, request=None, now=None):
+    """A supervisor asks a neighbouring country's agency to take the incident over (24 hours to answer).
+    The receiving country must already see the incident under a clause: a handover shares nothing."""
+    now = now or timezone.now()
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not (_owner_agency_member(actor, incident) and getattr(actor, "is_supervisor", False)):
+        raise PermissionDenied(_("Only a supervisor of the reporting agency hands an incident over."))
+    if incident.status not in {S.VALIDATED, S.SHARED}:
+        raise ValidationError(_("Only a validated incident is handed over."))
+    if to_agency.country_id == incident.country_id or not to_agency.is_active:
+        raise ValidationError({"to_agency": _("Choose an active agency of a neighbouring country.")})
+    if not IncidentVisibility.objects.filter(incident=incident, country_id=to_agency.country_id).exists():
+        raise ValidationError({"to_agency": _("That country does not receive this incident under any clause.")})
+    if incident.handovers.filter(status=HandoverStatus.PENDING).exists():
+        raise ValidationError(_("A handover of this incident is already awaiting an answer."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    handover = Handover.objects.create(
+        incident=incident,
+        from_agency=incident.agency,
+        to_agency=to_agency,
+        reason=reason.strip(),
+        requested_by=actor,
+        requested_at=now,
+        deadline=now + timezone.timedelta(hours=HANDOVER_HOURS),
+    )
+    audit.record(
+        "incident.handover_requested",
+        actor=actor,
+        obj=incident,
+        request=request,
+        details={"to_agency": to_agency.code, "deadline": handover.deadline.isoformat()},
+    )
+    from portal.services import notify
+
+    supervisors = to_agency.users.filter(is_supervisor=True, is_active=True)
+    notify(
+        users=list(supervisors),
+        title=_("Handover requested: %(ref)s") % {"ref": incident.reference},
+        body=reason.strip(),
+        url=reverse("incidents:detail", args=[incident.pk]),
+    )
+    return handover
+
+
+def handover_answer(*, handover, actor, accept, answer="", request=None, now=None):
+    """The receiving agency's supervisor accepts or declines within 24 hours."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        handover = Handover.objects.select_for_update().select_related("incident").get(pk=handover.pk)
+        if not (getattr(actor, "agency_id", None) == handover.to_agency_id and getattr(actor, "is_supervisor", False)):
+            raise PermissionDenied(_("Only a supervisor of the receiving agency answers a handover."))
+        if handover.status != HandoverStatus.PENDING:
+            raise ValidationError(_("This handover was already answered."))
+        late = now > handover.deadline
+        if late:
+            # Recorded as expired (committed), then refused.
+            handover.status = HandoverStatus.EXPIRED
+            handover.save(update_fields=["status"])
+        else:
+            if not accept and not answer.strip():
+                raise ValidationError({"answer": _("Say why you decline.")})
+            handover.status = HandoverStatus.ACCEPTED if accept else HandoverStatus.DECLINED
+            handover.decided_by, handover.decided_at, handover.answer = actor, now, answer.strip()
+            handover.save(update_fields=["status", "decided_by", "decided_at", "answer"])
+            if accept:
+                Incident.objects.filter(pk=handover.incident_id).update(handled_by=handover.to_agency)
+            audit.record(
+                "incident.handover_accepted" if accept else "incident.handover_declined",
+                actor=actor,
+                obj=handover.incident,
+                request=request,
+                details={"answer": handover.answer},
+            )
+    if late:
+        raise ValidationError(_("The 24 hours to answer have passed; ask for a new handover."))
+    return handover

@@ -15,8 +15,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
 from incidents import selectors, services, sharing
-from incidents.forms import AttachmentForm, CommentForm, IncidentFilterForm, IncidentForm, ShareForm
-from incidents.models import PERSONAL_FIELDS, Incident, IncidentAttachment, IncidentStatus
+from incidents.forms import (
+    AttachmentForm,
+    CommentForm,
+    HandoverAnswerForm,
+    HandoverForm,
+    IncidentFilterForm,
+    IncidentForm,
+    ShareForm,
+)
+from incidents.models import PERSONAL_FIELDS, Handover, HandoverStatus, Incident, IncidentAttachment, IncidentStatus
 from portal import audit
 from portal.forms import add_errors
 from portal.models import AuditEntry
@@ -229,6 +237,13 @@ def incident_detail(request, pk):
             "comments": incident.comments.select_related("author__agency"),
             "comment_form": CommentForm(),
             "attachments": incident.attachments.all(),
+            "handover": incident.handovers.select_related("to_agency", "from_agency").first(),
+            "handover_form": HandoverForm(incident=incident)
+            if own
+            and request.user.is_supervisor
+            and incident.status in {IncidentStatus.VALIDATED, IncidentStatus.SHARED}
+            else None,
+            "answer_form": HandoverAnswerForm(),
             "attachment_form": AttachmentForm() if own and incident.status != IncidentStatus.CLOSED else None,
             "share_form": ShareForm(options=share_options) if share_options else None,
             "follow_ups": selectors.incidents_visible_to(request.user).filter(follow_up_of=incident),
@@ -336,3 +351,44 @@ def attachment_download(request, pk, attachment_pk):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def handover_request(request, pk):
+    incident = selectors.incident_get(request.user, pk)
+    form = HandoverForm(request.POST, incident=incident)
+    if form.is_valid():
+        try:
+            services.handover_request(incident=incident, actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The handover was requested; the other agency has 24 hours to answer."))
+    else:
+        messages.error(request, _("Choose the agency and give the reason."))
+    return redirect("incidents:detail", pk)
+
+
+@login_required
+@require_POST
+def handover_answer(request, pk, handover_pk, decision):
+    incident = selectors.incident_get(request.user, pk)
+    handover = get_object_or_404(Handover, pk=handover_pk, incident=incident, status=HandoverStatus.PENDING)
+    form = HandoverAnswerForm(request.POST)
+    form.is_valid()
+    try:
+        services.handover_answer(
+            handover=handover,
+            actor=request.user,
+            accept=decision == "accept",
+            answer=form.cleaned_data.get("answer", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Your answer was recorded."))
+    return redirect("incidents:detail", pk)
