@@ -2,9 +2,12 @@
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from incidents.models import PERSONAL_FIELDS, Incident, ShareGrant
+from portal.choices import IncidentCategory
 
 
 def incidents_visible_to(principal, at=None):
@@ -76,3 +79,23 @@ def keyset_page(incidents, cursor, size=50):
         rows = rows[:size]
         following = f"{rows[-1].occurred_at.isoformat()}|{rows[-1].pk}"
     return [redact(row) for row in rows], following
+
+
+def incident_counts(principal, weeks=12, now=None):
+    """Counts by category and by week of what the principal may see, over the last `weeks` weeks."""
+    since = (now or timezone.now()) - datetime.timedelta(weeks=weeks)
+    recent = Incident.objects.visible_to(principal).filter(occurred_at__gte=since)
+    by_category = list(recent.values("category").annotate(total=Count("id")).order_by("-total", "category"))
+    labels = dict(IncidentCategory.choices)
+    for row in by_category:
+        row["label"] = labels.get(row["category"], row["category"])
+    by_week = list(
+        recent.annotate(week=TruncWeek("occurred_at")).values("week").annotate(total=Count("id")).order_by("week")
+    )
+    return {
+        "by_category": by_category,
+        "by_week": by_week,
+        "total": sum(r["total"] for r in by_category),
+        "max_category": max([r["total"] for r in by_category], default=0),
+        "max_week": max([r["total"] for r in by_week], default=0),
+    }

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agreements import selectors as agreement_selectors
+from incidents import selectors as incident_selectors
 from portal import audit, selectors, services
 from portal.api.exceptions import json_error
 from portal.celery import app as celery_app
@@ -29,6 +30,7 @@ def dashboard(request):
         "security_events": selectors.recent_security_events_for(user),
         # Counts are reads of shared data too: they go through the same gate as the lists.
         "agreements_in_force": agreement_selectors.agreement_search(user, status="in_force").count(),
+        "incident_counts": incident_selectors.incident_counts(user),
         "agreements_expiring": agreement_selectors.agreement_search(
             user, status="in_force", expiring_within=90
         ).order_by("expires_on")[:5],

@@ -156,3 +156,13 @@ def test_csv_export_is_redacted_and_safe_for_spreadsheets(shared_incident, verif
 def test_map_page_loads_leaflet_from_the_portal(verified_client, officer):
     body = verified_client(officer).get(reverse("incidents:map")).content.decode()
     assert "/static/leaflet/leaflet.js" in body and 'id="incident-map"' in body
+
+
+def test_dashboard_counts_only_what_the_country_may_see(
+    shared_incident, make_incident, verified_client, partner_officer, outsider_officer
+):
+    make_incident("draft")
+    partner = verified_client(partner_officer).get(reverse("dashboard")).context["incident_counts"]
+    assert partner["total"] == 1 and partner["by_category"][0]["category"] == "smuggling_goods"
+    outsider = verified_client(outsider_officer).get(reverse("dashboard")).context["incident_counts"]
+    assert outsider["total"] == 0
