@@ -47,7 +47,7 @@ function showIncidents(element) {
       }).addTo(map);
       if (data.features.length) {
         map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 10 });
-        status.textContent = `${data.features.length}`;
+        status.textContent = `${element.dataset.countLabel} ${data.features.length}`;
       } else {
         status.textContent = element.dataset.emptyText;
       }

@@ -131,6 +131,77 @@ def test_liaison_officer_puts_an_mou_with_a_clause_in_force(liaison_with_partner
     page.screenshot(path=str(ARTIFACTS / "agreement-in-force.png"), full_page=True)
 
 
+@pytest.fixture
+def incident_people(lt_pl_in_force, officer, supervisor, partner_officer, outsider_officer, tmp_path):
+    import io
+
+    from PIL import Image
+
+    devices = {
+        user.username: TOTPDeviceFactory(user=user) for user in (officer, supervisor, partner_officer, outsider_officer)
+    }
+    photo = tmp_path / "lorry.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), (20, 90, 160)).save(buffer, format="JPEG")
+    photo.write_bytes(buffer.getvalue())
+    return devices, photo
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/account/login/**")
+
+
+def test_incident_filed_validated_and_seen_by_the_partner_only(
+    incident_people, officer, supervisor, partner_officer, outsider_officer, live_server, page
+):
+    devices, photo = incident_people
+    base = live_server.url
+    sign_in(page, base, officer, devices[officer.username])
+    page.get_by_role("link", name="Incidents", exact=True).click()
+    page.get_by_role("link", name="File an incident").click()
+    page.get_by_label("Category").select_option("smuggling_goods")
+    page.get_by_label("When it happened").fill("2026-11-20T08:30")
+    page.locator("#pick-map").click(position={"x": 160, "y": 120})
+    assert page.get_by_label("Latitude").input_value() != ""
+    page.get_by_label("Border sector").fill("Medininkai")
+    page.get_by_label("Description").fill("Cigarettes hidden under a load of timber")
+    page.get_by_label("Handling marking").select_option("GREEN")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Submit it when it is complete").wait_for()
+    page.get_by_label("Photo or document").set_input_files(str(photo))
+    page.get_by_role("button", name="Attach").click()
+    page.get_by_text("The file was attached.").wait_for()
+    page.get_by_role("button", name="Submit for validation").click()
+    page.get_by_text("submitted for validation").wait_for()
+    reference = page.locator("h1").inner_text().split(" ")[0]
+    sign_out(page)
+
+    sign_in(page, base, supervisor, devices[supervisor.username])
+    page.goto(f"{base}/incidents/")
+    page.get_by_role("link", name=reference).click()
+    page.get_by_role("button", name="Validate").click()
+    page.get_by_text("validated and shared").wait_for()
+    sign_out(page)
+
+    sign_in(page, base, partner_officer, devices[partner_officer.username])
+    page.goto(f"{base}/incidents/")
+    assert page.get_by_role("link", name=reference).is_visible()
+    page.goto(f"{base}/incidents/map/")
+    page.locator(".leaflet-interactive").first.wait_for()
+    assert page.locator(".leaflet-interactive").count() == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "partner-incident-map.png"), full_page=True)
+    sign_out(page)
+
+    sign_in(page, base, outsider_officer, devices[outsider_officer.username])
+    page.goto(f"{base}/incidents/")
+    assert page.get_by_role("link", name=reference).count() == 0
+    page.goto(f"{base}/incidents/map/")
+    page.get_by_text("No incident with a place matches.").wait_for()
+    assert page.locator(".leaflet-interactive").count() == 0
+
+
 def test_enrolment_page_shows_qr_code(officer, live_server, page):
     page.goto(f"{live_server.url}/account/login/")
     page.get_by_label("Username").fill(officer.username)
