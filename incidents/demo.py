@@ -86,6 +86,7 @@ def load(stdout=None):
                     border_sector=sector,
                 )
             created += 1
+    _demo_comments()
     _demo_handover()
     if stdout is not None:
         shared = Incident.objects.filter(status="shared").count()
@@ -104,3 +105,16 @@ def _demo_handover():
             actor=supervisor,
             reason="The vehicle continued towards the Polish border; please take over.",
         )
+
+
+def _demo_comments():
+    """Partners comment on a few incidents shared with them."""
+    for incident in Incident.objects.filter(status="shared").order_by("pk")[:8]:
+        row = incident.visibility.exclude(country_id=incident.country_id).first()
+        partner = User.objects.filter(agency__country_id=row.country_id, is_officer=True).first() if row else None
+        if partner is not None:
+            services.comment_add(
+                incident=incident,
+                actor=partner,
+                body="Same vehicle registered at our side of the border two days earlier.",
+            )

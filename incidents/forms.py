@@ -74,10 +74,24 @@ class IncidentFilterForm(forms.Form):
     )
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    bbox = forms.CharField(label=_("Map area"), required=False, help_text=_("west,south,east,north in decimal degrees"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].queryset = Country.objects.filter(agencies__isnull=False).distinct()
+
+    def clean_bbox(self):
+        from incidents.selectors import parse_bbox
+
+        text = self.cleaned_data["bbox"].strip()
+        if not text:
+            return None
+        try:
+            return parse_bbox(text)
+        except ValueError as exc:
+            raise forms.ValidationError(
+                _("Give the area as west,south,east,north (%(rule)s).") % {"rule": exc}
+            ) from exc
 
 
 class AttachmentForm(forms.Form):

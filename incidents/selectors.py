@@ -40,7 +40,7 @@ def grants_seen_by(principal, incident):
 
 
 def incident_search(
-    principal, *, q="", category="", country=None, severity="", marking="", status="", since=None, until=None
+    principal, *, q="", category="", country=None, severity="", marking="", status="", since=None, until=None, bbox=None
 ):
     """The filtered list a principal may see; counts and filters never include foreign rows."""
     incidents = incidents_visible_to(principal)
@@ -60,6 +60,9 @@ def incident_search(
         incidents = incidents.filter(occurred_at__date__gte=since)
     if until:
         incidents = incidents.filter(occurred_at__date__lte=until)
+    if bbox:
+        west, south, east, north = bbox
+        incidents = incidents.filter(longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north)
     return incidents.order_by("-occurred_at", "-id")
 
 
@@ -99,3 +102,14 @@ def incident_counts(principal, weeks=12, now=None):
         "max_category": max([r["total"] for r in by_category], default=0),
         "max_week": max([r["total"] for r in by_week], default=0),
     }
+
+
+def parse_bbox(text):
+    """ "west,south,east,north" in decimal degrees, or a ValueError naming what is wrong."""
+    parts = [float(part) for part in text.split(",")]
+    if len(parts) != 4:
+        raise ValueError("four numbers: west,south,east,north")
+    west, south, east, north = parts
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValueError("west <= east within -180..180 and south <= north within -90..90")
+    return west, south, east, north

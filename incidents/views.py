@@ -52,6 +52,7 @@ def _filtered(request):
 def incident_list(request):
     filters, incidents, query = _filtered(request)
     rows, following = selectors.keyset_page(incidents, request.GET.get("after", ""), size=50)
+    _audit_export(request, rows, "incident.listed")
     return render(
         request,
         "incidents/list.html",

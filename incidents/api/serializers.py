@@ -70,6 +70,15 @@ class IncidentFilterIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
+    bbox = serializers.CharField(required=False, help_text="Map area: west,south,east,north in decimal degrees.")
+
+    def validate_bbox(self, value):
+        from incidents.selectors import parse_bbox
+
+        try:
+            return parse_bbox(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(f"Give the area as west,south,east,north ({exc}).") from exc
 
     def to_internal_value(self, data):
         data = data.copy()

@@ -166,3 +166,42 @@ def test_dashboard_counts_only_what_the_country_may_see(
     assert partner["total"] == 1 and partner["by_category"][0]["category"] == "smuggling_goods"
     outsider = verified_client(outsider_officer).get(reverse("dashboard")).context["incident_counts"]
     assert outsider["total"] == 0
+
+
+def test_map_area_filter(make_incident, verified_client, officer):
+    from decimal import Decimal
+
+    inside = make_incident(latitude=Decimal("54.6"), longitude=Decimal("25.3"))
+    make_incident(latitude=Decimal("56.9"), longitude=Decimal("24.1"))
+    client = verified_client(officer)
+    rows = client.get(reverse("incidents:list"), {"bbox": "25,54,26,55"}).context["rows"]
+    assert [r.pk for r in rows] == [inside.pk]
+    bad = client.get(reverse("incidents:list"), {"bbox": "26,54,25"})
+    assert "bbox" in bad.context["filters"].errors
+    api = client.get("/api/v1/incidents/", {"bbox": "25,54,26,55"}).json()["results"]
+    assert [r["id"] for r in api] == [inside.pk]
+    assert client.get("/api/v1/incidents/", {"bbox": "x"}).status_code == 400
+
+
+def test_partner_list_view_is_audited(shared_incident, verified_client, partner_officer):
+    verified_client(partner_officer).get(reverse("incidents:list"))
+    entry = AuditEntry.objects.get(action="incident.listed", actor=partner_officer)
+    assert entry.details["incidents"] == [shared_incident.pk]
+
+
+def test_detail_query_count_is_bounded(
+    shared_incident, verified_client, partner_officer, officer, django_assert_max_num_queries
+):
+    from incidents import services
+
+    client = verified_client(partner_officer)
+    for n in range(5):
+        services.comment_add(incident=shared_incident, actor=officer, body=f"note {n}")
+    with django_assert_max_num_queries(30) as first:
+        client.get(reverse("incidents:detail", args=[shared_incident.pk]))
+    for n in range(10):
+        services.comment_add(incident=shared_incident, actor=officer, body=f"more {n}")
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        client.get(reverse("incidents:detail", args=[shared_incident.pk]))
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        client.get(f"/api/v1/incidents/{shared_incident.pk}/")
