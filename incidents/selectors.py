@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -45,12 +47,7 @@ def incident_search(
     """The filtered list a principal may see; counts and filters never include foreign rows."""
     incidents = incidents_visible_to(principal)
     if q:
-        incidents = incidents.filter(
-            Q(reference__icontains=q)
-            | Q(description__icontains=q)
-            | Q(border_sector__icontains=q)
-            | Q(crossing_point__icontains=q)
-        )
+        incidents = _text_search(incidents, q)
     for field, value in (("category", category), ("severity", severity), ("marking", marking), ("status", status)):
         if value:
             incidents = incidents.filter(**{field: value})
@@ -113,3 +110,19 @@ def parse_bbox(text):
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise ValueError("west <= east within -180..180 and south <= north within -90..90")
     return west, south, east, north
+
+
+def _text_search(incidents, q):
+    """Full-text search on PostgreSQL (words, stems, quotes and minus signs as in web search);
+    substring search elsewhere. References always match exactly or by prefix."""
+    if connection.vendor == "postgresql":
+        vector = SearchVector("description", "border_sector", "crossing_point", config="simple")
+        return incidents.annotate(search=vector).filter(
+            Q(search=SearchQuery(q, search_type="websearch", config="simple")) | Q(reference__istartswith=q)
+        )
+    return incidents.filter(
+        Q(reference__icontains=q)
+        | Q(description__icontains=q)
+        | Q(border_sector__icontains=q)
+        | Q(crossing_point__icontains=q)
+    )

@@ -112,6 +112,7 @@ class IncidentComments(APIView):
     @extend_schema(responses={200: CommentOut(many=True), **FORBIDDEN, **NOT_FOUND})
     def get(self, request, pk):
         incident = selectors.incident_get(request.user, pk)
+        _audit_foreign(request, [incident], "incident.viewed")
         return Response(CommentOut(incident.comments.select_related("author"), many=True).data)
 
     @extend_schema(request=CommentIn, responses={201: CommentOut, **INVALID, **FORBIDDEN, **NOT_FOUND})

@@ -205,3 +205,12 @@ def test_detail_query_count_is_bounded(
         client.get(reverse("incidents:detail", args=[shared_incident.pk]))
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(f"/api/v1/incidents/{shared_incident.pk}/")
+
+
+def test_search_finds_words_and_references(make_incident, verified_client, officer):
+    lorry = make_incident(description="Cigarettes hidden under timber in a lorry")
+    make_incident(description="Forged passport at the first line")
+    client = verified_client(officer)
+    assert [r.pk for r in client.get(reverse("incidents:list"), {"q": "timber"}).context["rows"]] == [lorry.pk]
+    assert [r.pk for r in client.get(reverse("incidents:list"), {"q": lorry.reference}).context["rows"]] == [lorry.pk]
+    assert client.get(reverse("incidents:list"), {"q": "helicopter"}).context["rows"] == []
