@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident, IncidentStatus, Severity
+from incidents.services import INCIDENT_FIELDS
 from portal.choices import TLP, IncidentCategory
 from portal.models import Agency, Country
 
@@ -13,25 +14,7 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
-        fields = [
-            "category",
-            "occurred_at",
-            "latitude",
-            "longitude",
-            "border_sector",
-            "crossing_point",
-            "description",
-            "people_involved",
-            "severity",
-            "source_reliability",
-            "information_credibility",
-            "marking",
-            "has_personal_data",
-            "person_name",
-            "person_birth_date",
-            "person_nationality",
-            "person_document_number",
-        ]
+        fields = list(INCIDENT_FIELDS)
         widgets = {
             "occurred_at": DATETIME,
             "description": forms.Textarea(attrs={"rows": 5}),
