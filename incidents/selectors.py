@@ -4,16 +4,25 @@ import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from incidents.models import PERSONAL_FIELDS, Incident, ShareGrant
 from portal.choices import IncidentCategory
+from portal.gate import principal_country_id
 
 
 def incidents_visible_to(principal, at=None):
-    return Incident.objects.visible_to(principal, at=at).select_related("agency", "country")
+    """The gate, with the agreement under which each incident reached the principal's country."""
+    incidents = Incident.objects.visible_to(principal, at=at).select_related("agency", "country")
+    country_id = principal_country_id(principal)
+    if country_id is None:
+        return incidents
+    grant = ShareGrant.objects.filter(incident=OuterRef("pk"), country_id=country_id, revoked_at__isnull=True)
+    return incidents.annotate(
+        shared_under=Subquery(grant.order_by("-expires_at").values("clause__agreement__reference")[:1])
+    )
 
 
 def incident_get(principal, pk):

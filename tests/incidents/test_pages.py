@@ -65,6 +65,7 @@ def test_partner_sees_it_marked_with_the_sharing_country_and_without_personal_da
     client = verified_client(partner_officer)
     listing = client.get(reverse("incidents:list")).content.decode()
     assert shared_incident.reference in listing and "Lithuania" in listing
+    assert shared_incident.grants.get().clause.agreement.reference in listing
     detail = client.get(reverse("incidents:detail", args=[shared_incident.pk]))
     body = detail.content.decode()
     assert "Shared by Lithuania" in body and "LT-PL/" in body
