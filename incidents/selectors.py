@@ -135,3 +135,18 @@ def _text_search(incidents, q):
         | Q(border_sector__icontains=q)
         | Q(crossing_point__icontains=q)
     )
+
+
+def alerts_for(principal, now=None):
+    """Alerts addressed to the principal's country, settled (see ALERTS_FEED_SETTLE_SECONDS)."""
+    from django.conf import settings
+
+    from incidents.models import Alert
+
+    country_id = principal_country_id(principal)
+    if country_id is None:
+        return Alert.objects.none()
+    settled = (now or timezone.now()) - datetime.timedelta(seconds=settings.ALERTS_FEED_SETTLE_SECONDS)
+    return Alert.objects.filter(country_id=country_id, sent_at__lte=settled).select_related(
+        "references", "acknowledgement"
+    )

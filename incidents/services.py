@@ -145,8 +145,9 @@ def incident_update(*, incident, actor, request=None, **fields):
     _clean(incident)
     incident.save()
     audit.record("incident.updated", actor=actor, obj=incident, request=request, details={"fields": sorted(changed)})
-    if set(changed) & SHARING_FIELDS or "occurred_at" in changed:
-        sharing.sync_incident(incident, actor=actor)
+    if changed and incident.status in {S.VALIDATED, S.SHARED}:
+        # Partners that keep seeing it get an Update; clauses may also start or stop applying.
+        sharing.sync_incident(incident, actor=actor, changed=True)
     return incident
 
 

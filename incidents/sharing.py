@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.selectors import clauses_allowing
-from incidents.models import Incident, IncidentStatus, IncidentVisibility, ShareGrant
+from incidents import alerts
+from incidents.models import AlertType, Incident, IncidentStatus, IncidentVisibility, ShareGrant
 from portal import audit, gate
 from portal.choices import TLP
 from portal.models import Country
@@ -103,8 +104,10 @@ def _grant(incident, basis, country, now, actor=None, on_request=False):
     return grant
 
 
-def refresh_visibility(incident, now=None):
-    """Rebuild the incident's index rows and guardian permissions from its active grants."""
+def refresh_visibility(incident, now=None, changed=False):
+    """Rebuild the incident's index rows and guardian permissions from its active grants, and
+    write the alerts this causes: Alert to a country that starts seeing it, Cancel to one that
+    stops, Update to those that keep seeing it when `changed`."""
     now = now or timezone.now()
     rows = {incident.country_id: {"expires_at": None, "personal_data": True, "is_owner": True}}
     for grant in incident.grants.filter(revoked_at__isnull=True, expires_at__gt=now):
@@ -114,16 +117,36 @@ def refresh_visibility(incident, now=None):
         if not row["is_owner"]:
             row["expires_at"] = max(row["expires_at"], grant.expires_at)
             row["personal_data"] = row["personal_data"] or grant.personal_data
+    before = set(
+        IncidentVisibility.objects.filter(incident=incident, is_owner=False).values_list("country_id", flat=True)
+    )
     IncidentVisibility.objects.filter(incident=incident).exclude(country_id__in=rows).delete()
     for country_id, values in rows.items():
         IncidentVisibility.objects.update_or_create(
             incident=incident, country_id=country_id, defaults={**values, "occurred_at": incident.occurred_at}
         )
     gate.share_with_countries(incident, Country.objects.filter(pk__in=rows))
+    after = {c for c, values in rows.items() if not values["is_owner"]}
+    for country in Country.objects.filter(pk__in=before | after):
+        if country.pk in after and country.pk not in before:
+            msg_type = AlertType.ALERT
+        elif country.pk in before and country.pk not in after:
+            msg_type = AlertType.CANCEL
+        elif changed:
+            msg_type = AlertType.UPDATE
+        else:
+            continue
+        alerts.alert_create(
+            incident=incident,
+            country=country,
+            msg_type=msg_type,
+            personal_data=rows.get(country.pk, {}).get("personal_data", False),
+            now=now,
+        )
 
 
 @transaction.atomic
-def sync_incident(incident, *, now=None, actor=None):
+def sync_incident(incident, *, now=None, actor=None, changed=False):
     """Bring an incident's grants in line with the clauses in force: revoke what no clause allows
     any more, grant what automatic clauses allow and is not granted yet. Safe to run again."""
     now = now or timezone.now()
@@ -148,7 +171,7 @@ def sync_incident(incident, *, now=None, actor=None):
     if incident.status == IncidentStatus.VALIDATED and incident.grants.filter(revoked_at__isnull=True).exists():
         incident.status = IncidentStatus.SHARED
         incident.save(update_fields=["status", "updated_at"])
-    refresh_visibility(incident, now)
+    refresh_visibility(incident, now, changed=changed)
     return incident
 
 

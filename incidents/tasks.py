@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from incidents import sharing
+from incidents import alerts, sharing
 
 
 @shared_task(name="incidents.tasks.revoke_lapsed_grants")
@@ -19,3 +19,15 @@ def resync_for_agreement(agreement_id):
         sharing.sync_incident(incident)
         count += 1
     return count
+
+
+@shared_task(name="incidents.tasks.deliver_alert", acks_late=True)
+def deliver_alert(delivery_id):
+    """One attempt at one delivery; claimed on its row, so duplicates of this message do nothing."""
+    return alerts.deliver(delivery_id)
+
+
+@shared_task(name="incidents.tasks.sweep_alert_deliveries")
+def sweep_alert_deliveries():
+    """Beat: send what is due (retries, messages lost while the broker was down)."""
+    return alerts.sweep()

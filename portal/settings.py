@@ -348,11 +348,31 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 30.0},
     "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
+    "alerts-sweeper": {"task": "incidents.tasks.sweep_alert_deliveries", "schedule": 30.0},
     "incidents-revoke-lapsed-grants": {"task": "incidents.tasks.revoke_lapsed_grants", "schedule": 300.0},
     "agreements-daily": {"task": "agreements.tasks.run_daily", "schedule": crontab(hour=5, minute=0)},
 }
 # /healthz reports the worker as stale when its last heartbeat is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120, minimum=30)
+
+# --- Alerts pushed to partners -----------------------------------------------------------------
+ALERTS_TIMEOUT = env_int("ALERTS_TIMEOUT", 10, minimum=1)
+# Seconds before each retry; the default spreads ten retries over about three days.
+ALERTS_RETRY_SCHEDULE = [
+    int(x)
+    for x in _typed(
+        "list",
+        "ALERTS_RETRY_SCHEDULE",
+        default=["30", "120", "600", "1800", "3600", "10800", "21600", "43200", "86400", "86400"],
+    )
+]
+ALERTS_ALLOW_HTTP = env_bool("ALERTS_ALLOW_HTTP", DEBUG)
+# Loopback and private endpoints are refused (they would let a partner probe our network).
+ALERTS_ALLOW_PRIVATE_ENDPOINTS = env_bool("ALERTS_ALLOW_PRIVATE_ENDPOINTS", False)
+ALERTS_SWEEP_BATCH = env_int("ALERTS_SWEEP_BATCH", 500, minimum=1)
+# The pull feed shows alerts this many seconds old or older, so a commit still in flight
+# with a lower id cannot be skipped by a client's cursor.
+ALERTS_FEED_SETTLE_SECONDS = env_int("ALERTS_FEED_SETTLE_SECONDS", 5, minimum=0)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {

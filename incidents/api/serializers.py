@@ -108,3 +108,29 @@ class CommentOut(serializers.ModelSerializer):
 
 class CommentIn(serializers.Serializer):
     body = serializers.CharField(max_length=5000)
+
+
+class AlertOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    identifier = serializers.UUIDField()
+    sent = serializers.DateTimeField(source="sent_at")
+    status = serializers.CharField()
+    msg_type = serializers.CharField()
+    references = serializers.SerializerMethodField()
+    acknowledged_at = serializers.DateTimeField(source="acknowledgement.at", default=None, allow_null=True)
+    incident = serializers.JSONField(source="payload")
+
+    def get_references(self, alert) -> str | None:
+        return str(alert.references.identifier) if alert.references_id else None
+
+
+class AlertFilterIn(serializers.Serializer):
+    after = serializers.IntegerField(required=False, min_value=0, help_text="Return alerts after this id.")
+    msg_type = serializers.ChoiceField(choices=["Alert", "Update", "Cancel"], required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+
+class AckOut(serializers.Serializer):
+    identifier = serializers.UUIDField(source="alert.identifier")
+    acknowledged_at = serializers.DateTimeField(source="at")
+    acknowledged_by = serializers.CharField(source="by_label")

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from incidents.api.alert_views import AlertAck, AlertFeed
 from portal.api import views
 
 urlpatterns = [
@@ -8,4 +9,6 @@ urlpatterns = [
     path("agencies/", views.AgencyList.as_view(), name="api_agency_list"),
     path("agreements/", include("agreements.api.urls")),
     path("incidents/", include("incidents.api.urls")),
+    path("alerts/", AlertFeed.as_view(), name="api_alert_feed"),
+    path("alerts/<int:pk>/ack/", AlertAck.as_view(), name="api_alert_ack"),
 ]

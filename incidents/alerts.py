@@ -1,0 +1,325 @@
+"""Alerts to partner countries: the outbox rows, their fan-out to subscriptions, and push delivery.
+
+An alert is written in the transaction that shares (or stops sharing) an incident. Each matching
+subscription gets an `AlertDelivery` row; a task delivers it once the transaction commits, and a
+periodic sweeper re-sends what no worker picked up. Retries are scheduled on the row itself.
+"""
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import random
+import secrets
+import socket
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.models import (
+    PERSONAL_FIELDS,
+    Alert,
+    AlertAcknowledgement,
+    AlertDelivery,
+    AlertStatus,
+    AlertType,
+    Channel,
+    DeliveryState,
+    Severity,
+    Subscription,
+)
+from portal import audit
+
+SEVERITY_ORDER = list(Severity.values)
+
+
+def incident_payload(incident, personal_data):
+    """The incident as the receiving country may see it."""
+    data = {
+        "reference": incident.reference,
+        "country": incident.country_id,
+        "agency": incident.agency.code,
+        "category": incident.category,
+        "occurred_at": incident.occurred_at.isoformat(),
+        "latitude": str(incident.latitude) if incident.latitude is not None else None,
+        "longitude": str(incident.longitude) if incident.longitude is not None else None,
+        "border_sector": incident.border_sector,
+        "crossing_point": incident.crossing_point,
+        "description": incident.description,
+        "people_involved": incident.people_involved,
+        "severity": incident.severity,
+        "marking": incident.marking,
+        "source_reliability": incident.source_reliability,
+        "information_credibility": incident.information_credibility,
+        "has_personal_data": incident.has_personal_data,
+        "personal_data_withheld": incident.has_personal_data and not personal_data,
+    }
+    for field in PERSONAL_FIELDS:
+        value = getattr(incident, field) if personal_data else None
+        data[field] = value.isoformat() if hasattr(value, "isoformat") else (value or None)
+    return data
+
+
+def alert_create(*, incident, country, msg_type, personal_data, now=None):
+    """Write the alert and its deliveries (call inside the sharing transaction)."""
+    previous = Alert.objects.filter(incident=incident, country=country).order_by("-id").first()
+    if msg_type != AlertType.ALERT and previous is None:
+        return None
+    alert = Alert.objects.create(
+        incident=incident,
+        country=country,
+        msg_type=msg_type,
+        references=previous,
+        status=AlertStatus.EXERCISE if getattr(incident, "is_exercise", False) else AlertStatus.ACTUAL,
+        sent_at=now or timezone.now(),
+        payload=incident_payload(incident, personal_data),
+    )
+    for subscription in Subscription.objects.filter(agency__country=country, agency__is_active=True, is_active=True):
+        if matches(subscription, incident):
+            delivery = AlertDelivery.objects.create(
+                alert=alert, subscription=subscription, next_attempt_at=alert.sent_at
+            )
+            _enqueue_on_commit(delivery.pk)
+    return alert
+
+
+def _enqueue_on_commit(delivery_id):
+    from incidents.tasks import deliver_alert
+
+    def send():
+        try:
+            deliver_alert.delay(delivery_id)
+        except Exception:  # the broker is down: the sweeper sends it later
+            return
+
+    transaction.on_commit(send)
+
+
+def matches(subscription, incident):
+    if subscription.categories and incident.category not in subscription.categories:
+        return False
+    if SEVERITY_ORDER.index(incident.severity) < SEVERITY_ORDER.index(subscription.min_severity):
+        return False
+    if subscription.sectors and incident.border_sector not in subscription.sectors:
+        return False
+    if subscription.bbox:
+        if incident.latitude is None:
+            return False
+        west, south, east, north = subscription.bbox
+        if not (west <= float(incident.longitude) <= east and south <= float(incident.latitude) <= north):
+            return False
+    return True
+
+
+# --- Subscriptions ------------------------------------------------------------------------------
+
+
+def new_secret():
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def validate_endpoint(url):
+    """Refuse endpoints that are not HTTPS (in production) or that point inside our network."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ValidationError({"url": _("Give a full https:// address.")})
+    if parts.scheme == "http" and not settings.ALERTS_ALLOW_HTTP:
+        raise ValidationError({"url": _("Webhooks must use https://.")})
+    if not settings.ALERTS_ALLOW_PRIVATE_ENDPOINTS:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        except socket.gaierror as exc:
+            raise ValidationError({"url": _("That host name does not resolve.")}) from exc
+        for address in addresses:
+            ip = ipaddress.ip_address(address)
+            if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+                raise ValidationError({"url": _("Webhooks may not point at private or loopback addresses.")})
+
+
+# --- Delivery -----------------------------------------------------------------------------------
+
+
+def sign(message_id, timestamp, body, secrets_list):
+    """Standard Webhooks signatures: one `v1,<base64 HMAC-SHA256>` per secret (rotation)."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    signatures = []
+    for secret in secrets_list:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        digest = hmac.new(key, signed, hashlib.sha256).digest()
+        signatures.append("v1," + base64.b64encode(digest).decode())
+    return " ".join(signatures)
+
+
+def retry_delay(attempt, retry_after=None):
+    """Exponential backoff with jitter over about three days; Retry-After wins when later."""
+    schedule = settings.ALERTS_RETRY_SCHEDULE
+    base = schedule[min(attempt - 1, len(schedule) - 1)]
+    delay = base * random.uniform(0.8, 1.2)  # noqa: S311  (jitter, not security)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return timedelta(seconds=delay)
+
+
+def _claim(delivery_id, now):
+    """Take the delivery for this attempt; a second worker finds nothing to take."""
+    return (
+        AlertDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now).update(
+            state=DeliveryState.SENDING, claimed_at=now
+        )
+        == 1
+    )
+
+
+def deliver(delivery_id, now=None):
+    """One attempt at one delivery. Returns the new state, or None when there was nothing to do."""
+    now = now or timezone.now()
+    if not _claim(delivery_id, now):
+        return None
+    delivery = AlertDelivery.objects.select_related("alert", "subscription").get(pk=delivery_id)
+    subscription = delivery.subscription
+    try:
+        if subscription.channel == Channel.WEBHOOK:
+            status, retry_after = _post(delivery, now)
+        else:
+            status, retry_after = _email(delivery), None
+    except OSError as exc:
+        status, retry_after, error = None, None, f"{exc.__class__.__name__}: {exc}"[:500]
+    else:
+        error = "" if status is not None and 200 <= status < 300 else f"HTTP {status}"
+    return _record(delivery, now, status, retry_after, error)
+
+
+def _post(delivery, now):
+    body = json.dumps(alert_message(delivery.alert), separators=(",", ":")).encode()
+    timestamp = str(int(now.timestamp()))
+    request = urllib.request.Request(  # noqa: S310  (the URL was validated when subscribed)
+        delivery.subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "content-type": "application/json",
+            "user-agent": "JointOperationsPortal/1.0",
+            "webhook-id": delivery.message_id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": sign(delivery.message_id, timestamp, body, delivery.subscription.secrets),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.ALERTS_TIMEOUT) as response:  # noqa: S310
+            return response.status, None
+    except urllib.error.HTTPError as exc:
+        retry_after = exc.headers.get("Retry-After")
+        return exc.code, float(retry_after) if retry_after and retry_after.isdigit() else None
+
+
+def _email(delivery):
+    from django.core.mail import send_mail
+
+    alert, data = delivery.alert, delivery.alert.payload
+    send_mail(
+        subject=f"[{alert.msg_type}] {data['reference']}: {data['category']} ({data['marking']})",
+        message=json.dumps(alert_message(alert), indent=2, ensure_ascii=False),
+        from_email=None,
+        recipient_list=delivery.subscription.emails,
+    )
+    return 200
+
+
+@transaction.atomic
+def _record(delivery, now, status, retry_after, error):
+    delivery = AlertDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery.attempts += 1
+    delivery.last_status = status
+    delivery.last_error = error
+    delivery.claimed_at = None
+    if status is not None and 200 <= status < 300:
+        delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, now
+    elif status == 410:
+        delivery.state = DeliveryState.DEAD
+        Subscription.objects.filter(pk=delivery.subscription_id).update(
+            is_active=False, disabled_reason=_("The endpoint answered 410 Gone.")
+        )
+    elif delivery.attempts >= len(settings.ALERTS_RETRY_SCHEDULE) + 1:
+        delivery.state = DeliveryState.DEAD
+    else:
+        delivery.state = DeliveryState.PENDING
+        delivery.next_attempt_at = now + retry_delay(delivery.attempts, retry_after)
+    delivery.save()
+    return delivery.state
+
+
+def sweep(now=None):
+    """Re-enqueue deliveries that are due, and free those a crashed worker left half-sent."""
+    from incidents.tasks import deliver_alert
+
+    now = now or timezone.now()
+    stuck = now - timedelta(seconds=settings.ALERTS_TIMEOUT * 4 + 60)
+    AlertDelivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=stuck).update(
+        state=DeliveryState.PENDING, claimed_at=None
+    )
+    due = list(
+        AlertDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[: settings.ALERTS_SWEEP_BATCH]
+    )
+    for delivery_id in due:
+        deliver_alert.delay(delivery_id)
+    return len(due)
+
+
+@transaction.atomic
+def redeliver(*, delivery, actor, request=None):
+    """The button on a dead letter: try again from the start of the schedule."""
+    delivery = AlertDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.state != DeliveryState.DEAD:
+        raise ValidationError(_("Only a delivery that failed for good is sent again."))
+    delivery.state, delivery.attempts, delivery.next_attempt_at = DeliveryState.PENDING, 0, timezone.now()
+    delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+    audit.record(
+        "alert.redelivered",
+        actor=actor,
+        obj=delivery.alert.incident,
+        request=request,
+        details={"delivery": delivery.pk},
+    )
+    _enqueue_on_commit(delivery.pk)
+    return delivery
+
+
+@transaction.atomic
+def acknowledge(*, alert, principal, request=None):
+    """Idempotent: the first acknowledgement stays; later ones return it unchanged."""
+    ack, created = AlertAcknowledgement.objects.get_or_create(
+        alert=alert, defaults={"agency": principal.agency, "by_label": principal.get_username()}
+    )
+    if created:
+        audit.record(
+            "alert.acknowledged",
+            actor=principal,
+            obj=alert.incident,
+            request=request,
+            details={"alert": str(alert.identifier)},
+        )
+    return ack
+
+
+def alert_message(alert):
+    """The JSON body pushed to webhooks and served by the pull API."""
+    return {
+        "identifier": str(alert.identifier),
+        "sent": alert.sent_at.isoformat(),
+        "status": alert.status,
+        "msg_type": alert.msg_type,
+        "scope": "Restricted",
+        "references": str(alert.references.identifier) if alert.references_id else None,
+        "addressee": alert.country_id,
+        "incident": alert.payload,
+    }

@@ -1,0 +1,46 @@
+"""The pull feed of alerts: oldest first after a cursor, so a poller never misses or repeats one."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import alerts, selectors
+from incidents.api.serializers import AckOut, AlertFilterIn, AlertOut
+from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND
+from portal.models import APIScope
+
+
+class AlertFeed(APIView):
+    """Alerts addressed to the caller's country. Pass the last `id` seen as `after`."""
+
+    required_scopes = {"GET": APIScope.ALERTS_READ}
+
+    @extend_schema(parameters=[AlertFilterIn], responses={200: AlertOut(many=True), **INVALID, **FORBIDDEN})
+    def get(self, request):
+        filters = AlertFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        feed = selectors.alerts_for(request.user).order_by("id")
+        if "after" in values:
+            feed = feed.filter(id__gt=values["after"])
+        if values.get("msg_type"):
+            feed = feed.filter(msg_type=values["msg_type"])
+        rows = list(feed[: values["limit"]])
+        return Response(
+            {
+                "results": AlertOut(rows, many=True).data,
+                "next_after": rows[-1].pk if rows else values.get("after"),
+            }
+        )
+
+
+class AlertAck(APIView):
+    """Acknowledge an alert (idempotent: the first acknowledgement stands)."""
+
+    required_scopes = {"POST": APIScope.ALERTS_ACK}
+
+    @extend_schema(request=None, responses={200: AckOut, **FORBIDDEN, **NOT_FOUND})
+    def post(self, request, pk):
+        alert = get_object_or_404(selectors.alerts_for(request.user), pk=pk)
+        return Response(AckOut(alerts.acknowledge(alert=alert, principal=request.user, request=request)).data)

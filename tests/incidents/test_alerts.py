@@ -1,0 +1,301 @@
+"""Alerts: written with the share (outbox), fanned out to subscriptions, pushed to webhooks signed
+by the Standard Webhooks scheme, retried from the row, dead-lettered and redelivered."""
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from agreements import services as agreement_services
+from incidents import alerts, services
+from incidents.models import Alert, AlertDelivery, Subscription
+from portal.models import AuditEntry
+
+
+class Receiver:
+    """A partner's server on 127.0.0.1: checks signatures, records webhook-ids, answers as told."""
+
+    def __init__(self, secret):
+        self.key = base64.b64decode(secret.removeprefix("whsec_"))
+        self.answers, self.received, self.bad_signatures = [], [], 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                message_id, stamp = self.headers["webhook-id"], self.headers["webhook-timestamp"]
+                expected = base64.b64encode(
+                    hmac.new(receiver.key, f"{message_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+                ).decode()
+                offered = [s.split(",", 1)[1] for s in self.headers["webhook-signature"].split()]
+                if expected not in offered:
+                    receiver.bad_signatures += 1
+                receiver.received.append((message_id, json.loads(body)))
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "120")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/portal"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver(alerts.new_secret())
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def subscription(receiver, partner_agency):
+    secret = "whsec_" + base64.b64encode(receiver.key).decode()
+    return Subscription.objects.create(
+        agency=partner_agency,
+        name="Gateway",
+        channel="webhook",
+        url=receiver.url,
+        secrets=[alerts.new_secret(), secret],
+    )
+
+
+def run_deliveries(now=None):
+    for delivery in AlertDelivery.objects.filter(state="pending"):
+        alerts.deliver(delivery.pk, now=now or delivery.next_attempt_at)
+
+
+def test_sharing_writes_the_alert_and_one_delivery_per_matching_subscription(
+    lt_pl_in_force, make_incident, subscription, partner_agency, django_capture_on_commit_callbacks
+):
+    Subscription.objects.create(
+        agency=partner_agency,
+        name="Only trafficking",
+        channel="webhook",
+        url=subscription.url,
+        secrets=subscription.secrets,
+        categories=["trafficking"],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident("validated", has_personal_data=True, person_name="Jonas Jonaitis")
+    alert = Alert.objects.get(incident=incident)
+    assert alert.country_id == "PL" and alert.msg_type == "Alert" and alert.status == "Actual"
+    assert alert.payload["person_name"] is None and alert.payload["personal_data_withheld"] is True
+    assert list(alert.deliveries.values_list("subscription", flat=True)) == [subscription.pk]
+
+
+def test_webhook_is_delivered_signed_once(
+    lt_pl_in_force, make_incident, subscription, receiver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    assert delivery.state == "delivered" and delivery.attempts == 1
+    assert receiver.bad_signatures == 0
+    assert [m for m, _body in receiver.received] == [delivery.message_id]
+    assert receiver.received[0][1]["incident"]["reference"].startswith("LT-SBGS-")
+    assert alerts.deliver(delivery.pk) is None, "a delivered row is not sent again"
+
+
+def test_500_three_times_then_200(lt_pl_in_force, make_incident, subscription, receiver):
+    receiver.answers = [500, 500, 500]
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    for _ in range(4):
+        delivery.refresh_from_db()
+        alerts.deliver(delivery.pk, now=delivery.next_attempt_at)
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered" and delivery.attempts == 4
+    ids = {m for m, _body in receiver.received}
+    assert len(receiver.received) == 4 and len(ids) == 1, "the webhook-id is stable across retries"
+
+
+def test_retry_is_scheduled_on_the_row_with_backoff(lt_pl_in_force, make_incident, subscription, receiver):
+    receiver.answers = [503]
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    sent_at = delivery.next_attempt_at
+    alerts.deliver(delivery.pk, now=sent_at)
+    delivery.refresh_from_db()
+    assert delivery.state == "pending" and delivery.last_status == 503
+    assert timedelta(seconds=20) <= delivery.next_attempt_at - sent_at <= timedelta(seconds=40)
+    assert alerts.deliver(delivery.pk, now=sent_at + timedelta(seconds=1)) is None, "not due yet"
+
+
+def test_retry_after_is_honoured(lt_pl_in_force, make_incident, subscription, receiver):
+    receiver.answers = [429]
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    start = delivery.next_attempt_at
+    alerts.deliver(delivery.pk, now=start)
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at - start >= timedelta(seconds=120)
+
+
+def test_410_disables_the_endpoint(lt_pl_in_force, make_incident, subscription, receiver):
+    receiver.answers = [410]
+    make_incident("validated")
+    run_deliveries()
+    subscription.refresh_from_db()
+    assert not subscription.is_active and AlertDelivery.objects.get().state == "dead"
+
+
+def test_dead_letter_after_the_last_retry_and_redelivery(
+    lt_pl_in_force, make_incident, subscription, receiver, settings, agency_admin, django_capture_on_commit_callbacks
+):
+    settings.ALERTS_RETRY_SCHEDULE = [1, 1]
+    receiver.answers = [500, 500, 500]
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    for _ in range(3):
+        delivery.refresh_from_db()
+        alerts.deliver(delivery.pk, now=delivery.next_attempt_at)
+    delivery.refresh_from_db()
+    assert delivery.state == "dead" and delivery.attempts == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts.redeliver(delivery=delivery, actor=agency_admin)
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    assert AuditEntry.objects.filter(action="alert.redelivered").exists()
+
+
+def test_unreachable_endpoint_is_retried(lt_pl_in_force, make_incident, subscription, receiver):
+    receiver.close()
+    make_incident("validated")
+    run_deliveries()
+    delivery = AlertDelivery.objects.get()
+    assert delivery.state == "pending" and "Error" in delivery.last_error
+
+
+def test_only_one_worker_claims_an_attempt(lt_pl_in_force, make_incident, subscription):
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    now = timezone.now()
+    assert alerts._claim(delivery.pk, now) is True
+    assert alerts._claim(delivery.pk, now) is False
+
+
+def test_sweeper_frees_what_a_crashed_worker_left(lt_pl_in_force, make_incident, subscription, receiver):
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    AlertDelivery.objects.filter(pk=delivery.pk).update(state="sending", claimed_at=timezone.now() - timedelta(hours=1))
+    assert alerts.sweep() == 1  # the eager task delivers at once in tests
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+
+
+def test_revocation_sends_a_cancel_and_changes_send_updates(
+    lt_pl_in_force, make_incident, subscription, supervisor, owner_liaison, django_capture_on_commit_callbacks
+):
+    incident = make_incident("validated")
+    services.incident_update(incident=incident, actor=supervisor, description="More cigarettes found")
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_services.agreement_transition(
+            agreement=lt_pl_in_force, to_status="suspended", actor=owner_liaison, reason="Review"
+        )
+    types = list(Alert.objects.filter(incident=incident).values_list("msg_type", flat=True))
+    assert types == ["Alert", "Update", "Cancel"]
+    cancel = Alert.objects.get(incident=incident, msg_type="Cancel")
+    assert cancel.references.msg_type == "Update"
+
+
+def test_email_subscription(lt_pl_in_force, make_incident, partner_agency):
+    Subscription.objects.create(agency=partner_agency, name="Duty desk", channel="email", emails=["duty@sg.example"])
+    make_incident("validated")
+    run_deliveries()
+    assert mail.outbox[0].to == ["duty@sg.example"] and "LT-SBGS-" in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://x.example/hook", "https://"),
+        ("https://127.0.0.1/hook", "private or loopback"),
+        ("https://10.1.2.3/hook", "private or loopback"),
+        ("http://partner.example/hook", "must use https"),
+    ],
+)
+def test_endpoints_are_checked(settings, url, message):
+    settings.ALERTS_ALLOW_PRIVATE_ENDPOINTS = False
+    settings.ALERTS_ALLOW_HTTP = False
+    with pytest.raises(ValidationError, match=message):
+        alerts.validate_endpoint(url)
+
+
+# --- Pull feed ----------------------------------------------------------------------------------
+
+
+def key(api_key, agency, *scopes):
+    from portal.models import APIScope
+
+    _obj, raw = api_key(scopes=scopes or (APIScope.ALERTS_READ, APIScope.ALERTS_ACK), agency=agency)
+    return {"HTTP_AUTHORIZATION": f"Api-Key {raw}"}
+
+
+def test_feed_oldest_first_after_a_cursor_never_repeats(lt_pl_in_force, make_incident, client, api_key, partner_agency):
+    headers = key(api_key, partner_agency)
+    first = make_incident("validated")
+    page = client.get("/api/v1/alerts/", **headers).json()
+    assert [a["incident"]["reference"] for a in page["results"]] == [first.reference]
+    cursor = page["next_after"]
+    assert client.get("/api/v1/alerts/", {"after": cursor}, **headers).json()["results"] == []
+    second = make_incident("validated")
+    page = client.get("/api/v1/alerts/", {"after": cursor}, **headers).json()
+    assert [a["incident"]["reference"] for a in page["results"]] == [second.reference]
+
+
+def test_feed_is_per_country(lt_pl_in_force, make_incident, client, api_key, outsider_agency, owner_agency):
+    alert_id = None
+    make_incident("validated")
+    alert_id = Alert.objects.get().pk
+    outsider = key(api_key, outsider_agency)
+    assert client.get("/api/v1/alerts/", **outsider).json()["results"] == []
+    response = client.post(f"/api/v1/alerts/{alert_id}/ack/", **outsider)
+    assert response.status_code == 404
+    assert client.get("/api/v1/alerts/", **key(api_key, owner_agency)).json()["results"] == []
+
+
+def test_acknowledgement_is_idempotent(lt_pl_in_force, make_incident, client, api_key, partner_agency):
+    headers = key(api_key, partner_agency)
+    make_incident("validated")
+    alert = Alert.objects.get()
+    first = client.post(f"/api/v1/alerts/{alert.pk}/ack/", **headers).json()
+    second = client.post(f"/api/v1/alerts/{alert.pk}/ack/", **headers).json()
+    assert first == second and first["acknowledged_by"].startswith("api-key:")
+    listed = client.get("/api/v1/alerts/", **headers).json()["results"][0]
+    assert listed["acknowledged_at"] == first["acknowledged_at"]
+
+
+def test_feed_needs_the_read_scope_and_ack_the_ack_scope(
+    lt_pl_in_force, make_incident, client, api_key, partner_agency
+):
+    from portal.models import APIScope
+
+    make_incident("validated")
+    alert = Alert.objects.get()
+    reader = key(api_key, partner_agency, APIScope.ALERTS_READ)
+    assert client.get("/api/v1/alerts/", **reader).status_code == 200
+    assert client.post(f"/api/v1/alerts/{alert.pk}/ack/", **reader).status_code == 403
+    other = key(api_key, partner_agency, APIScope.INCIDENTS_READ)
+    assert client.get("/api/v1/alerts/", **other).status_code == 403
+
+
+def test_bad_feed_parameters(client, api_key, partner_agency):
+    response = client.get("/api/v1/alerts/", {"after": "yesterday"}, **key(api_key, partner_agency))
+    assert response.status_code == 400 and "after" in response.json()["error"]["fields"]
