@@ -1,12 +1,15 @@
 """The pull feed of alerts: oldest first after a cursor, so a poller never misses or repeats one."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import alerts, selectors
 from incidents.api.serializers import AckOut, AlertFilterIn, AlertOut
+from incidents.cap import alert_cap_xml
 from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND
 from portal.models import APIScope
 
@@ -44,3 +47,14 @@ class AlertAck(APIView):
     def post(self, request, pk):
         alert = get_object_or_404(selectors.alerts_for(request.user), pk=pk)
         return Response(AckOut(alerts.acknowledge(alert=alert, principal=request.user, request=request)).data)
+
+
+class AlertCap(APIView):
+    """One alert as OASIS CAP 1.2 XML."""
+
+    required_scopes = {"GET": APIScope.ALERTS_READ}
+
+    @extend_schema(responses={(200, "application/cap+xml"): OpenApiTypes.STR, **FORBIDDEN, **NOT_FOUND})
+    def get(self, request, pk):
+        alert = get_object_or_404(selectors.alerts_for(request.user), pk=pk)
+        return HttpResponse(alert_cap_xml(alert), content_type="application/cap+xml; charset=utf-8")

