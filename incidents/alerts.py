@@ -19,7 +19,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -322,4 +322,77 @@ def alert_message(alert):
         "references": str(alert.references.identifier) if alert.references_id else None,
         "addressee": alert.country_id,
         "incident": alert.payload,
+    }
+
+
+# --- Subscriptions, managed by agency administrators -------------------------------------------
+
+SUBSCRIPTION_LIMITS = {"categories": 20, "sectors": 50, "emails": 20}
+
+
+@transaction.atomic
+def subscription_save(*, agency, actor, subscription=None, request=None, **fields):
+    """Create or change a subscription of the administrator's own agency, validating the channel."""
+    if not (getattr(actor, "is_agency_admin", False) and actor.agency_id == agency.pk):
+        raise PermissionDenied(_("Only the agency's administrators manage its subscriptions."))
+    creating = subscription is None
+    subscription = subscription or Subscription(agency=agency, secrets=[new_secret()])
+    for key, value in fields.items():
+        setattr(subscription, key, value)
+    errors = {}
+    for key, limit in SUBSCRIPTION_LIMITS.items():
+        if len(getattr(subscription, key) or []) > limit:
+            errors[key] = _("At most %(n)s entries.") % {"n": limit}
+    if subscription.channel == Channel.WEBHOOK:
+        if not subscription.url:
+            errors["url"] = _("Give the webhook's address.")
+        else:
+            try:
+                validate_endpoint(subscription.url)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    elif not subscription.emails:
+        errors["emails"] = _("Give at least one e-mail address.")
+    if subscription.bbox is not None:
+        west, south, east, north = subscription.bbox
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            errors["bbox"] = _("The area must be west,south,east,north in decimal degrees.")
+    if errors:
+        raise ValidationError(errors)
+    if subscription.is_active:
+        subscription.disabled_reason = ""
+    subscription.save()
+    audit.record(
+        "subscription.created" if creating else "subscription.updated",
+        actor=actor,
+        obj=subscription,
+        request=request,
+        details={"channel": subscription.channel, "active": subscription.is_active},
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_rotate_secret(*, subscription, actor, request=None):
+    """A new secret signs from now on; the previous one keeps signing too until the next rotation."""
+    if not (getattr(actor, "is_agency_admin", False) and actor.agency_id == subscription.agency_id):
+        raise PermissionDenied
+    subscription.secrets = [new_secret(), *subscription.secrets[:1]]
+    subscription.save(update_fields=["secrets"])
+    audit.record("subscription.secret_rotated", actor=actor, obj=subscription, request=request)
+    return subscription
+
+
+def endpoint_health(subscription, days=7):
+    """Success rate, last error and dead letters of one subscription over the last days."""
+    since = timezone.now() - timedelta(days=days)
+    recent = subscription.deliveries.filter(alert__sent_at__gte=since)
+    total = recent.exclude(state__in=[DeliveryState.PENDING, DeliveryState.SENDING]).count()
+    delivered = recent.filter(state=DeliveryState.DELIVERED).count()
+    last_failure = subscription.deliveries.exclude(last_error="").order_by("-id").first()
+    return {
+        "success_rate": round(100 * delivered / total) if total else None,
+        "waiting": recent.filter(state=DeliveryState.PENDING).count(),
+        "dead": subscription.deliveries.filter(state=DeliveryState.DEAD).count(),
+        "last_error": last_failure.last_error if last_failure else "",
     }

@@ -238,6 +238,12 @@ def incident_detail(request, pk):
             "comments": incident.comments.select_related("author__agency"),
             "comment_form": CommentForm(),
             "attachments": incident.attachments.all(),
+            # The sender's ledger: every alert this incident caused, its deliveries and acknowledgement.
+            "sent_alerts": incident.alerts.select_related("country", "acknowledgement").prefetch_related(
+                "deliveries__subscription__agency"
+            )
+            if own
+            else [],
             "handover": incident.handovers.select_related("to_agency", "from_agency").first(),
             "handover_form": HandoverForm(incident=incident)
             if own

@@ -16,6 +16,7 @@ def navigation(request):
     if user.is_agency_admin and user.agency_id:
         items.append((reverse("agency_user_list"), _("Users")))
         items.append((reverse("agency_api_key_list"), _("API keys")))
+        items.append((reverse("subscription_list"), _("Alert subscriptions")))
     items.append((reverse("api_docs"), _("API")))
     if user.is_staff:
         items.append((reverse("admin:index"), _("Administration")))

@@ -356,3 +356,17 @@ def test_cap_xml_of_another_countrys_alert_is_404(lt_pl_in_force, make_incident,
     make_incident("validated")
     alert = Alert.objects.get()
     assert client.get(f"/api/v1/alerts/{alert.pk}/cap.xml", **key(api_key, outsider_agency)).status_code == 404
+
+
+def test_sender_sees_the_ledger(
+    lt_pl_in_force, make_incident, partner_agency, verified_client, officer, client, api_key
+):
+    from django.urls import reverse
+
+    Subscription.objects.create(agency=partner_agency, name="Duty", channel="email", emails=["duty@sg.example"])
+    incident = make_incident("validated")
+    run_deliveries()
+    alert = Alert.objects.get()
+    client.post(f"/api/v1/alerts/{alert.pk}/ack/", **key(api_key, partner_agency))
+    body = verified_client(officer).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "PL-SG: Delivered" in body and "1 attempt" in body and "api-key:" in body

@@ -1,0 +1,110 @@
+"""Agency administrators: alert subscriptions, the health of each endpoint, dead letters."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from incidents import alerts
+from incidents.models import AlertDelivery, DeliveryState, Subscription
+from incidents.subscription_forms import SubscriptionForm
+from portal.forms import add_errors
+from portal.views.agency import agency_admin_required
+
+
+def _own(request, pk):
+    return get_object_or_404(Subscription, pk=pk, agency_id=request.user.agency_id)
+
+
+@agency_admin_required
+def subscription_list(request):
+    subscriptions = Subscription.objects.filter(agency_id=request.user.agency_id)
+    rows = [(s, alerts.endpoint_health(s)) for s in subscriptions]
+    return render(request, "incidents/subscriptions/list.html", {"rows": rows})
+
+
+@agency_admin_required
+@require_http_methods(["GET", "POST"])
+def subscription_edit(request, pk=None):
+    subscription = _own(request, pk) if pk else None
+    form = SubscriptionForm(request.POST if request.method == "POST" else None, subscription=subscription)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = alerts.subscription_save(
+                agency=request.user.agency,
+                actor=request.user,
+                subscription=subscription,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The subscription was saved."))
+            return redirect("subscription_detail", saved.pk)
+    return render(request, "incidents/subscriptions/form.html", {"form": form, "subscription": subscription})
+
+
+@agency_admin_required
+def subscription_detail(request, pk):
+    subscription = _own(request, pk)
+    deliveries = subscription.deliveries.select_related("alert").order_by("-id")
+    state = request.GET.get("state", "")
+    if state in DeliveryState.values:
+        deliveries = deliveries.filter(state=state)
+    page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/subscriptions/detail.html",
+        {
+            "subscription": subscription,
+            "health": alerts.endpoint_health(subscription),
+            "page": page,
+            "state": state,
+            "states": DeliveryState.choices,
+            "query": f"state={state}" if state else "",
+        },
+    )
+
+
+@agency_admin_required
+@require_http_methods(["GET", "POST"])
+def subscription_rotate(request, pk):
+    subscription = _own(request, pk)
+    if request.method == "POST":
+        alerts.subscription_rotate_secret(subscription=subscription, actor=request.user, request=request)
+        messages.success(request, _("A new secret signs from now on, beside the previous one."))
+        return redirect("subscription_detail", pk)
+    return render(
+        request,
+        "portal/confirm.html",
+        {
+            "subject": subscription,
+            "title": _("Rotate the signing secret?"),
+            "explanation": _(
+                "Messages are signed with a new secret and the current one, until the next rotation. "
+                "Give the new secret to the receiving system."
+            ),
+            "button": _("Rotate"),
+            "danger": False,
+            "cancel_url": reverse("subscription_detail", args=[pk]),
+        },
+    )
+
+
+@agency_admin_required
+@require_http_methods(["POST"])
+def delivery_redeliver(request, pk, delivery_pk):
+    subscription = _own(request, pk)
+    delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, subscription=subscription)
+    try:
+        alerts.redeliver(delivery=delivery, actor=request.user, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The alert is being sent again."))
+    return redirect("subscription_detail", pk)
