@@ -1,5 +1,7 @@
 """Incidents API. Every read starts from the gate; foreign incidents are 404 like missing ones."""
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -17,6 +19,7 @@ from incidents.api.serializers import (
     IncidentOut,
 )
 from incidents.models import Incident
+from incidents.stix import incident_bundle
 from portal import audit
 from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
 from portal.models import APIScope
@@ -128,3 +131,15 @@ class IncidentComments(APIView):
             body=data.validated_data["body"],
         )
         return Response(CommentOut(comment).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentStix(APIView):
+    """A visible incident as a STIX 2.1 bundle (personal data is never included)."""
+
+    required_scopes = READ
+
+    @extend_schema(responses={(200, "application/stix+json"): OpenApiTypes.OBJECT, **FORBIDDEN, **NOT_FOUND})
+    def get(self, request, pk):
+        incident = selectors.incident_get(request.user, pk)
+        _audit_foreign(request, [incident], "incident.exported")
+        return HttpResponse(incident_bundle(incident).serialize(), content_type="application/stix+json;version=2.1")
