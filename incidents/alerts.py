@@ -261,7 +261,7 @@ def sweep(now=None):
     from incidents.tasks import deliver_alert
 
     now = now or timezone.now()
-    stuck = now - timedelta(seconds=settings.ALERTS_TIMEOUT * 4 + 60)
+    stuck = now - timedelta(seconds=settings.ALERTS_STUCK_AFTER)
     AlertDelivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=stuck).update(
         state=DeliveryState.PENDING, claimed_at=None
     )

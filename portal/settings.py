@@ -370,6 +370,8 @@ ALERTS_ALLOW_HTTP = env_bool("ALERTS_ALLOW_HTTP", DEBUG)
 # Loopback and private endpoints are refused (they would let a partner probe our network).
 ALERTS_ALLOW_PRIVATE_ENDPOINTS = env_bool("ALERTS_ALLOW_PRIVATE_ENDPOINTS", False)
 ALERTS_SWEEP_BATCH = env_int("ALERTS_SWEEP_BATCH", 500, minimum=1)
+# A delivery still "sending" this long after it was claimed was left by a crashed worker.
+ALERTS_STUCK_AFTER = env_int("ALERTS_STUCK_AFTER", ALERTS_TIMEOUT * 4 + 60, minimum=1)
 # The pull feed shows alerts this many seconds old or older, so a commit still in flight
 # with a lower id cannot be skipped by a client's cursor.
 ALERTS_FEED_SETTLE_SECONDS = env_int("ALERTS_FEED_SETTLE_SECONDS", 5, minimum=0)

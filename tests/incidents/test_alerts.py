@@ -2,12 +2,7 @@
 by the Standard Webhooks scheme, retried from the row, dead-lettered and redelivered."""
 
 import base64
-import hashlib
-import hmac
-import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -18,43 +13,7 @@ from agreements import services as agreement_services
 from incidents import alerts, services
 from incidents.models import Alert, AlertDelivery, Subscription
 from portal.models import AuditEntry
-
-
-class Receiver:
-    """A partner's server on 127.0.0.1: checks signatures, records webhook-ids, answers as told."""
-
-    def __init__(self, secret):
-        self.key = base64.b64decode(secret.removeprefix("whsec_"))
-        self.answers, self.received, self.bad_signatures = [], [], 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                message_id, stamp = self.headers["webhook-id"], self.headers["webhook-timestamp"]
-                expected = base64.b64encode(
-                    hmac.new(receiver.key, f"{message_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
-                ).decode()
-                offered = [s.split(",", 1)[1] for s in self.headers["webhook-signature"].split()]
-                if expected not in offered:
-                    receiver.bad_signatures += 1
-                receiver.received.append((message_id, json.loads(body)))
-                status = receiver.answers.pop(0) if receiver.answers else 200
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "120")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/portal"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+from tests.helpers import Receiver
 
 
 @pytest.fixture
