@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import kombu.pools
 import pytest
 from django.db import connection
 
@@ -175,10 +176,11 @@ def broker(redis_server, settings):
 
     def use(url):
         app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
-        app.amqp._producer_pool = None  # built on the old pool
+        # Drop every cached connection and producer pool (the app's and kombu's own registry),
+        # so that the next message goes to `url`.
+        app._pool = None
+        app.amqp._producer_pool = None
+        kombu.pools.reset()
 
     use(redis_server.url)
     app.conf.task_always_eager = False
