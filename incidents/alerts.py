@@ -294,6 +294,34 @@ def redeliver(*, delivery, actor, request=None):
     return delivery
 
 
+def mark_read(*, alerts, principal):
+    """The first time a partner system or person fetches an alert, the sender can see it was read."""
+    unread = [a.pk for a in alerts if a.read_at is None]
+    if unread:
+        Alert.objects.filter(pk__in=unread, read_at__isnull=True).update(
+            read_at=timezone.now(), read_by=principal.get_username()[:200]
+        )
+
+
+def overdue_acknowledgements(*, receiving_country_id=None, sending_country_id=None, now=None):
+    """Alerts past the acknowledgement deadline of their severity, still unacknowledged."""
+    now = now or timezone.now()
+    overdue = Alert.objects.none()
+    for severity, minutes in settings.ALERTS_ACK_DEADLINES.items():
+        late = Alert.objects.filter(
+            msg_type=AlertType.ALERT,
+            acknowledgement__isnull=True,
+            incident__severity=severity,
+            sent_at__lt=now - timedelta(minutes=minutes),
+        )
+        overdue = overdue | late
+    if receiving_country_id:
+        overdue = overdue.filter(country_id=receiving_country_id)
+    if sending_country_id:
+        overdue = overdue.filter(incident__country_id=sending_country_id)
+    return overdue.select_related("incident", "country").order_by("sent_at")
+
+
 @transaction.atomic
 def acknowledge(*, alert, principal, request=None):
     """Idempotent: the first acknowledgement stays; later ones return it unchanged."""

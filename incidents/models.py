@@ -357,6 +357,8 @@ class Alert(models.Model):
     references = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(default=timezone.now, db_index=True)
     payload = models.JSONField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["id"]

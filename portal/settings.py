@@ -370,6 +370,8 @@ ALERTS_ALLOW_HTTP = env_bool("ALERTS_ALLOW_HTTP", DEBUG)
 # Loopback and private endpoints are refused (they would let a partner probe our network).
 ALERTS_ALLOW_PRIVATE_ENDPOINTS = env_bool("ALERTS_ALLOW_PRIVATE_ENDPOINTS", False)
 ALERTS_SWEEP_BATCH = env_int("ALERTS_SWEEP_BATCH", 500, minimum=1)
+# Minutes within which a partner should acknowledge an alert, by severity; later ones are flagged.
+ALERTS_ACK_DEADLINES = {"critical": 30, "high": 120, "medium": 720, "low": 2880}
 # A delivery still "sending" this long after it was claimed was left by a crashed worker.
 ALERTS_STUCK_AFTER = env_int("ALERTS_STUCK_AFTER", ALERTS_TIMEOUT * 4 + 60, minimum=1)
 # The pull feed shows alerts this many seconds old or older, so a commit still in flight

@@ -30,6 +30,7 @@ class AlertFeed(APIView):
         if values.get("msg_type"):
             feed = feed.filter(msg_type=values["msg_type"])
         rows = list(feed[: values["limit"]])
+        alerts.mark_read(alerts=rows, principal=request.user)
         return Response(
             {
                 "results": AlertOut(rows, many=True).data,

@@ -329,3 +329,29 @@ def test_sender_sees_the_ledger(
     client.post(f"/api/v1/alerts/{alert.pk}/ack/", **key(api_key, partner_agency))
     body = verified_client(officer).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "PL-SG: Delivered" in body and "1 attempt" in body and "api-key:" in body
+
+
+def test_reading_the_feed_marks_alerts_read_for_the_sender(
+    lt_pl_in_force, make_incident, client, api_key, partner_agency
+):
+    make_incident("validated")
+    client.get("/api/v1/alerts/", **key(api_key, partner_agency))
+    alert = Alert.objects.get()
+    assert alert.read_at is not None and alert.read_by.startswith("api-key:")
+
+
+def test_overdue_acknowledgements_are_flagged_on_both_dashboards(
+    lt_pl_in_force, make_incident, verified_client, officer, partner_officer, outsider_officer
+):
+    from django.urls import reverse
+
+    make_incident("validated", severity="critical")
+    Alert.objects.update(sent_at=timezone.now() - timedelta(minutes=31))
+    partner = verified_client(partner_officer).get(reverse("dashboard"))
+    assert len(partner.context["overdue_to_acknowledge"]) == 1
+    assert "waiting for acknowledgement too long" in partner.content.decode()
+    owner = verified_client(officer).get(reverse("dashboard"))
+    assert len(owner.context["overdue_from_partners"]) == 1
+    assert not verified_client(outsider_officer).get(reverse("dashboard")).context["overdue_to_acknowledge"]
+    Alert.objects.update(sent_at=timezone.now() - timedelta(minutes=29))
+    assert not verified_client(partner_officer).get(reverse("dashboard")).context["overdue_to_acknowledge"]
