@@ -34,7 +34,48 @@ DESCRIPTIONS = {
 }
 
 
+def _demo_subscriptions():
+    """The Polish Border Guard receives webhooks on the demo receiver; Latvia gets e-mail."""
+    from incidents.alerts import new_secret
+    from incidents.models import Subscription
+    from portal.management.commands.demo_receiver import DEMO_SUBSCRIPTION
+
+    pl = Agency.objects.filter(code="PL-SG").first()
+    lv = Agency.objects.filter(code="LV-SBG").first()
+    if pl:
+        Subscription.objects.get_or_create(
+            agency=pl,
+            name=DEMO_SUBSCRIPTION,
+            defaults={"channel": "webhook", "url": "http://127.0.0.1:8001/alerts", "secrets": [new_secret()]},
+        )
+        Subscription.objects.get_or_create(
+            agency=pl,
+            name="Old gateway (switched off)",
+            defaults={
+                "channel": "webhook",
+                "url": "http://127.0.0.1:9/alerts",
+                "secrets": [new_secret()],
+                "min_severity": "critical",
+            },
+        )
+    if lv:
+        Subscription.objects.get_or_create(
+            agency=lv, name="Duty desk", defaults={"channel": "email", "emails": ["duty@lv-sbg.demo.invalid"]}
+        )
+
+
+def _demo_delivery_history():
+    """A dead letter on the switched-off gateway, so the redeliver button has something to do."""
+    from incidents.models import AlertDelivery
+
+    for delivery in AlertDelivery.objects.filter(subscription__name="Old gateway (switched off)")[:2]:
+        AlertDelivery.objects.filter(pk=delivery.pk).update(
+            state="dead", attempts=11, last_error="URLError: [Errno 111] Connection refused"
+        )
+
+
 def load(stdout=None):
+    _demo_subscriptions()
     if Incident.objects.exists():
         if stdout is not None:
             stdout.write("Incidents: already present.")
@@ -88,6 +129,7 @@ def load(stdout=None):
             created += 1
     _demo_comments()
     _demo_handover()
+    _demo_delivery_history()
     if stdout is not None:
         shared = Incident.objects.filter(status="shared").count()
         stdout.write(f"Incidents: {Incident.objects.count()} created, {shared} shared with partners ({created}).")

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agreements.models import Agreement
-from incidents.models import Handover, Incident, IncidentComment
+from incidents.models import AlertDelivery, Handover, Incident, IncidentComment, Subscription
 from portal.models import ROLE_FIELDS, Agency, User
 
 
@@ -28,6 +28,8 @@ def test_demo_is_complete_and_idempotent(db, settings):
     assert Incident.objects.filter(follow_up_of__isnull=False).exists()
     assert Handover.objects.filter(status="pending").count() == 1
     assert IncidentComment.objects.exists()
+    assert Subscription.objects.filter(channel="webhook").exists()
+    assert AlertDelivery.objects.filter(state="dead").exists() and AlertDelivery.objects.exclude(state="dead")
 
     assert len(set(Agency.objects.values_list("country_id", flat=True))) >= 5
     for field in ROLE_FIELDS.values():

@@ -1,0 +1,67 @@
+"""A small partner server for the demo: it receives pushed alerts and checks their signatures."""
+
+import base64
+import hashlib
+import hmac
+import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents.models import Subscription
+
+DEMO_SUBSCRIPTION = "Demo receiver"
+
+
+class Command(BaseCommand):
+    help = "Receive the demo's pushed alerts on 127.0.0.1 and print them (demo mode only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8001)
+
+    def handle(self, *args, port, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError("Only available when DEMO_MODE is on.")
+        out, seen = self.stdout, set()
+
+        def secrets():
+            subscription = Subscription.objects.filter(name=DEMO_SUBSCRIPTION).first()
+            return subscription.secrets if subscription else []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                message_id = self.headers.get("webhook-id", "")
+                signed = f"{message_id}.{self.headers.get('webhook-timestamp', '')}.".encode() + body
+                offered = {s.split(",", 1)[-1] for s in self.headers.get("webhook-signature", "").split()}
+                valid = any(
+                    base64.b64encode(
+                        hmac.new(base64.b64decode(secret.removeprefix("whsec_")), signed, hashlib.sha256).digest()
+                    ).decode()
+                    in offered
+                    for secret in secrets()
+                )
+                status = 204 if valid else 401
+                self.send_response(status)
+                self.end_headers()
+                message = json.loads(body or b"{}")
+                repeat = " (repeat, ignored)" if message_id in seen else ""
+                seen.add(message_id)
+                incident = message.get("incident", {})
+                out.write(
+                    f"[receiver] {message.get('msg_type')} {incident.get('reference')} "
+                    f"{incident.get('category')} signature {'ok' if valid else 'INVALID'}{repeat}"
+                )
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        out.write(f"[receiver] listening on http://127.0.0.1:{port}/alerts")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
