@@ -124,22 +124,39 @@ def test_list_query_count_is_constant(make_incident, verified_client, officer, d
         client.get("/api/v1/incidents/")
 
 
-def test_stix_bundle_is_a_valid_stix_2_1_bundle(shared, client, api_key, partner_agency):
+def test_stix_bundle_passes_the_oasis_validator(shared, client, api_key, partner_agency):
     from decimal import Decimal
 
     import stix2
+    from stix2validator import ValidationOptions, validate_string
 
     Incident.objects.filter(pk=shared.pk).update(latitude=Decimal("54.54"), longitude=Decimal("25.64"), marking="AMBER")
     response = client.get(f"/api/v1/incidents/{shared.pk}/stix/", **key(api_key, partner_agency))
     assert response.status_code == 200 and response["Content-Type"].startswith("application/stix+json")
     body = response.content.decode()
-    # The OASIS object model refuses unknown types, properties and references (no custom content).
+    results = validate_string(body, ValidationOptions(version="2.1"))
+    assert results.is_valid, [str(e) for e in results.errors]
     bundle = stix2.parse(body, allow_custom=False, version="2.1")
     types = {o.type for o in bundle.objects}
     assert {"incident", "location", "identity", "marking-definition", "relationship"} <= types
     incident = next(o for o in bundle.objects if o.type == "incident")
     assert incident.object_marking_refs == [stix2.TLP_AMBER.id]
     assert "Jonas" not in body
+
+
+def test_amber_strict_bundle_is_valid_too(shared, client, api_key, partner_agency):
+    from stix2validator import ValidationOptions, validate_string
+
+    Incident.objects.filter(pk=shared.pk).update(marking="AMBER+STRICT")
+    # AMBER+STRICT is above this clause's AMBER limit: the share is withdrawn, the partner sees nothing.
+    from incidents import sharing
+
+    sharing.sync_incident(Incident.objects.get(pk=shared.pk))
+    assert client.get(f"/api/v1/incidents/{shared.pk}/stix/", **key(api_key, partner_agency)).status_code == 404
+    owner_key = key(api_key, shared.agency)
+    body = client.get(f"/api/v1/incidents/{shared.pk}/stix/", **owner_key).content.decode()
+    assert validate_string(body, ValidationOptions(version="2.1")).is_valid
+    assert "TLP:AMBER+STRICT" in body
 
 
 def test_stix_of_a_foreign_incident_is_404(shared, client, api_key, outsider_agency):
