@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/attachments/", views.attachment_upload, name="attach"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
     path("<int:pk>/handover/", views.handover_request, name="handover"),
+    path("<int:pk>/deliveries/<int:delivery_pk>/redeliver/", views.alert_redeliver, name="redeliver"),
     path("<int:pk>/handover/<int:handover_pk>/<slug:decision>/", views.handover_answer, name="handover_answer"),
     path("<int:pk>/<slug:step>/", views.incident_step, name="step"),
 ]

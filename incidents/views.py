@@ -5,7 +5,7 @@ import csv
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
-from incidents import selectors, services, sharing
+from incidents import alerts, selectors, services, sharing
 from incidents.forms import (
     AttachmentForm,
     CommentForm,
@@ -24,7 +24,15 @@ from incidents.forms import (
     IncidentForm,
     ShareForm,
 )
-from incidents.models import PERSONAL_FIELDS, Handover, HandoverStatus, Incident, IncidentAttachment, IncidentStatus
+from incidents.models import (
+    PERSONAL_FIELDS,
+    AlertDelivery,
+    Handover,
+    HandoverStatus,
+    Incident,
+    IncidentAttachment,
+    IncidentStatus,
+)
 from portal import audit
 from portal.forms import add_errors
 from portal.models import AuditEntry
@@ -398,4 +406,22 @@ def handover_answer(request, pk, handover_pk, decision):
             messages.error(request, message)
     else:
         messages.success(request, _("Your answer was recorded."))
+    return redirect("incidents:detail", pk)
+
+
+@login_required
+@require_POST
+def alert_redeliver(request, pk, delivery_pk):
+    """The sender's redeliver button: supervisors and administrators of the reporting agency."""
+    incident = selectors.incident_get(request.user, pk)
+    if incident.agency_id != request.user.agency_id or not (request.user.is_supervisor or request.user.is_agency_admin):
+        raise PermissionDenied
+    delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, alert__incident=incident)
+    try:
+        alerts.redeliver(delivery=delivery, actor=request.user, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The alert is being sent again."))
     return redirect("incidents:detail", pk)

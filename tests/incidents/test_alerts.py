@@ -355,3 +355,28 @@ def test_overdue_acknowledgements_are_flagged_on_both_dashboards(
     assert not verified_client(outsider_officer).get(reverse("dashboard")).context["overdue_to_acknowledge"]
     Alert.objects.update(sent_at=timezone.now() - timedelta(minutes=29))
     assert not verified_client(partner_officer).get(reverse("dashboard")).context["overdue_to_acknowledge"]
+
+
+def test_sender_redelivers_a_dead_letter(
+    lt_pl_in_force,
+    make_incident,
+    partner_agency,
+    verified_client,
+    supervisor,
+    officer,
+    django_capture_on_commit_callbacks,
+):
+    from django.urls import reverse
+
+    Subscription.objects.create(agency=partner_agency, name="Duty", channel="email", emails=["duty@sg.example"])
+    incident = make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    AlertDelivery.objects.filter(pk=delivery.pk).update(state="dead", attempts=11)
+    url = reverse("incidents:redeliver", args=[incident.pk, delivery.pk])
+    page = verified_client(supervisor).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert url in page
+    assert verified_client(officer).post(url).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        verified_client(supervisor).post(url)
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
