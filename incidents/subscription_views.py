@@ -13,6 +13,7 @@ from incidents.models import AlertDelivery, DeliveryState, Subscription
 from incidents.subscription_forms import SubscriptionForm
 from portal.forms import add_errors
 from portal.views.agency import agency_admin_required
+from portal.views.helpers import perform
 
 
 def _own(request, pk):
@@ -100,11 +101,12 @@ def subscription_rotate(request, pk):
 def delivery_redeliver(request, pk, delivery_pk):
     subscription = _own(request, pk)
     delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, subscription=subscription)
-    try:
-        alerts.redeliver(delivery=delivery, actor=request.user, request=request)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The alert is being sent again."))
+    perform(
+        request,
+        _("The alert is being sent again."),
+        alerts.redeliver,
+        delivery=delivery,
+        actor=request.user,
+        request=request,
+    )
     return redirect("subscription_detail", pk)

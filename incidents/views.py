@@ -36,6 +36,7 @@ from incidents.models import (
 from portal import audit
 from portal.forms import add_errors
 from portal.models import AuditEntry
+from portal.views.helpers import perform
 
 
 def _audit_foreign_view(request, incident, action="incident.viewed"):
@@ -290,13 +291,7 @@ def incident_step(request, pk, step):
     service, done = STEPS.get(step, (None, None))
     if service is None:
         return redirect("incidents:detail", pk)
-    try:
-        service(incident=incident, actor=request.user, request=request)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, done)
+    perform(request, done, service, incident=incident, actor=request.user, request=request)
     return redirect("incidents:detail", pk)
 
 
@@ -306,13 +301,15 @@ def incident_share(request, pk):
     incident = selectors.incident_get(request.user, pk)
     form = ShareForm(request.POST, options=sharing.share_options(incident))
     if form.is_valid():
-        try:
-            services.incident_share(incident=incident, country=form.cleaned_data["country"], actor=request.user)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Shared with %(country)s.") % {"country": form.cleaned_data["country"]})
+        country = form.cleaned_data["country"]
+        perform(
+            request,
+            _("Shared with %(country)s.") % {"country": country},
+            services.incident_share,
+            incident=incident,
+            country=country,
+            actor=request.user,
+        )
     else:
         messages.error(request, _("No clause allows sharing with that country."))
     return redirect("incidents:detail", pk)
@@ -337,15 +334,15 @@ def attachment_upload(request, pk):
     incident = selectors.incident_get(request.user, pk)
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
-        try:
-            services.attachment_add(
-                incident=incident, actor=request.user, upload=form.cleaned_data["file"], request=request
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The file was attached."))
+        perform(
+            request,
+            _("The file was attached."),
+            services.attachment_add,
+            incident=incident,
+            actor=request.user,
+            upload=form.cleaned_data["file"],
+            request=request,
+        )
     else:
         messages.error(request, _("Choose a file to attach."))
     return redirect("incidents:detail", pk)
@@ -374,13 +371,15 @@ def handover_request(request, pk):
     incident = selectors.incident_get(request.user, pk)
     form = HandoverForm(request.POST, incident=incident)
     if form.is_valid():
-        try:
-            services.handover_request(incident=incident, actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The handover was requested; the other agency has 24 hours to answer."))
+        perform(
+            request,
+            _("The handover was requested; the other agency has 24 hours to answer."),
+            services.handover_request,
+            incident=incident,
+            actor=request.user,
+            request=request,
+            **form.cleaned_data,
+        )
     else:
         messages.error(request, _("Choose the agency and give the reason."))
     return redirect("incidents:detail", pk)
@@ -393,19 +392,16 @@ def handover_answer(request, pk, handover_pk, decision):
     handover = get_object_or_404(Handover, pk=handover_pk, incident=incident, status=HandoverStatus.PENDING)
     form = HandoverAnswerForm(request.POST)
     form.is_valid()
-    try:
-        services.handover_answer(
-            handover=handover,
-            actor=request.user,
-            accept=decision == "accept",
-            answer=form.cleaned_data.get("answer", ""),
-            request=request,
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Your answer was recorded."))
+    perform(
+        request,
+        _("Your answer was recorded."),
+        services.handover_answer,
+        handover=handover,
+        actor=request.user,
+        accept=decision == "accept",
+        answer=form.cleaned_data.get("answer", ""),
+        request=request,
+    )
     return redirect("incidents:detail", pk)
 
 
@@ -417,11 +413,12 @@ def alert_redeliver(request, pk, delivery_pk):
     if incident.agency_id != request.user.agency_id or not (request.user.is_supervisor or request.user.is_agency_admin):
         raise PermissionDenied
     delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, alert__incident=incident)
-    try:
-        alerts.redeliver(delivery=delivery, actor=request.user, request=request)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The alert is being sent again."))
+    perform(
+        request,
+        _("The alert is being sent again."),
+        alerts.redeliver,
+        delivery=delivery,
+        actor=request.user,
+        request=request,
+    )
     return redirect("incidents:detail", pk)
