@@ -198,6 +198,12 @@ def deliver(delivery_id, now=None):
 
 
 def _post(delivery, now):
+    # Checked again at every attempt: a name that resolved to a public address when the
+    # subscription was saved may point inside our network by now (DNS rebinding).
+    try:
+        validate_endpoint(delivery.subscription.url)
+    except ValidationError as exc:
+        raise OSError(" ".join(exc.messages)) from exc
     body = json.dumps(alert_message(delivery.alert), separators=(",", ":")).encode()
     timestamp = str(int(now.timestamp()))
     request = urllib.request.Request(  # noqa: S310  (the URL was validated when subscribed)

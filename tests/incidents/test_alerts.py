@@ -380,3 +380,12 @@ def test_sender_redelivers_a_dead_letter(
         verified_client(supervisor).post(url)
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
+
+
+def test_endpoint_is_checked_again_at_delivery(lt_pl_in_force, make_incident, subscription, receiver, settings):
+    settings.ALERTS_ALLOW_PRIVATE_ENDPOINTS = False
+    make_incident("validated")
+    run_deliveries()
+    delivery = AlertDelivery.objects.get()
+    assert delivery.state == "pending" and "private or loopback" in delivery.last_error
+    assert receiver.received == []
