@@ -39,6 +39,9 @@ from portal.services import notify
 
 # Sent on commit after every change of an agreement's status: agreement_id, old, new.
 agreement_status_changed = Signal()
+# Sent inside the upload's transaction when a document gets a new version: version, actor, request.
+# Corrective actions of exercises that wait for a new SOP version are closed by it.
+document_version_added = Signal()
 
 S = AgreementStatus
 TRANSITIONS = {
@@ -449,6 +452,8 @@ def document_upload(*, agreement, actor, upload, title="", kind=DocumentKind.SIG
     )
     version.file.save(f"upload.{extension}", upload, save=False)
     version.save()
+    if number > 1:
+        document_version_added.send(sender=DocumentVersion, version=version, actor=actor, request=request)
     audit.record(
         "document.uploaded",
         actor=actor,

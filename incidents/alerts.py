@@ -60,6 +60,7 @@ def incident_payload(incident, personal_data):
         "source_reliability": incident.source_reliability,
         "information_credibility": incident.information_credibility,
         "has_personal_data": incident.has_personal_data,
+        "exercise": incident.is_exercise,
         "personal_data_withheld": incident.has_personal_data and not personal_data,
     }
     for field in PERSONAL_FIELDS:
@@ -78,7 +79,7 @@ def alert_create(*, incident, country, msg_type, personal_data, now=None):
         country=country,
         msg_type=msg_type,
         references=previous,
-        status=AlertStatus.EXERCISE if getattr(incident, "is_exercise", False) else AlertStatus.ACTUAL,
+        status=AlertStatus.EXERCISE if incident.is_exercise else AlertStatus.ACTUAL,
         sent_at=now or timezone.now(),
         payload=incident_payload(incident, personal_data),
     )
@@ -231,7 +232,8 @@ def _email(delivery):
 
     alert, data = delivery.alert, delivery.alert.payload
     send_mail(
-        subject=f"[{alert.msg_type}] {data['reference']}: {data['category']} ({data['marking']})",
+        subject=f"{'[EXERCISE] ' if alert.status == AlertStatus.EXERCISE else ''}"
+        f"[{alert.msg_type}] {data['reference']}: {data['category']} ({data['marking']})",
         message=json.dumps(alert_message(alert), indent=2, ensure_ascii=False),
         from_email=None,
         recipient_list=delivery.subscription.emails,

@@ -27,6 +27,21 @@ class IncidentForm(forms.ModelForm):
             "latitude": _("Decimal degrees, for example 54.6872."),
         }
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and user is not None:
+            from training.selectors import exercises_running_for
+
+            running = exercises_running_for(user)
+            if running.exists():
+                self.fields["exercise"] = forms.ModelChoiceField(
+                    label=_("Filed in exercise"),
+                    queryset=running,
+                    required=False,
+                    empty_label=_("No: a real incident"),
+                    help_text=_("Exercise play is marked EXERCISE wherever it appears, and never mistaken for real."),
+                )
+
 
 class CommentForm(forms.Form):
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -139,6 +139,15 @@ class Incident(models.Model):
         on_delete=models.PROTECT,
         related_name="follow_ups",
     )
+    exercise = models.ForeignKey(
+        "training.Exercise",
+        verbose_name=_("filed in exercise"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        help_text=_("Incidents filed in an exercise are marked EXERCISE wherever they appear."),
+    )
     validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -156,6 +165,10 @@ class Incident(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def is_exercise(self):
+        return self.exercise_id is not None
 
     @property
     def is_shareable_status(self):

@@ -95,13 +95,28 @@ def _may_file(actor):
     return getattr(actor, "is_officer", False) or getattr(actor, "is_supervisor", False)
 
 
+def _check_exercise(actor, exercise):
+    """An exercise incident is filed by an agency taking part, while the exercise is under way."""
+    from training.models import ActivityStatus, Exercise
+    from training.services import taking_part
+
+    running = Exercise.objects.visible_to(actor).filter(pk=exercise.pk, status=ActivityStatus.UNDER_WAY).first()
+    if running is None or actor.agency_id not in {agency.pk for agency in taking_part(running)}:
+        raise ValidationError({"exercise": _("Choose an exercise under way that your agency takes part in.")})
+
+
 @transaction.atomic
-def incident_create(*, actor, follow_up_of=None, request=None, **fields):
-    """File a draft. Officers file for their own agency; follow-ups link to the first report."""
+def incident_create(*, actor, follow_up_of=None, exercise=None, request=None, **fields):
+    """File a draft. Officers file for their own agency; follow-ups link to the first report.
+    Incidents filed in an exercise carry its marking for good."""
     if not _may_file(actor):
         raise PermissionDenied(_("Only officers and supervisors file incidents."))
     if not actor.agency_id or not actor.agency.is_active:
         raise PermissionDenied(_("Your account belongs to no active agency."))
+    if exercise is not None:
+        _check_exercise(actor, exercise)
+    elif follow_up_of is not None and follow_up_of.exercise_id:
+        exercise = follow_up_of.exercise  # a follow-up to exercise play is exercise play
     now = timezone.now()
     api_key = getattr(actor, "api_key", None)
     incident = Incident(
@@ -110,6 +125,7 @@ def incident_create(*, actor, follow_up_of=None, request=None, **fields):
         reporter=None if api_key else actor,
         reported_via=f"api-key:{api_key.prefix}" if api_key else "",
         follow_up_of=follow_up_of,
+        exercise=exercise,
         **{k: v for k, v in fields.items() if k in INCIDENT_FIELDS},
     )
     _clean(incident)
@@ -121,7 +137,7 @@ def incident_create(*, actor, follow_up_of=None, request=None, **fields):
         actor=actor,
         obj=incident,
         request=request,
-        details={"follow_up_of": follow_up_of.pk if follow_up_of else None},
+        details={"follow_up_of": follow_up_of.pk if follow_up_of else None, "exercise": getattr(exercise, "pk", None)},
     )
     return incident
 

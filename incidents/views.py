@@ -112,6 +112,7 @@ def incident_geojson(request):
                 "severity": incident.severity,
                 "marking": incident.get_marking_display(),
                 "country": incident.country_id,
+                "exercise": incident.is_exercise,
                 "url": reverse("incidents:detail", args=[incident.pk]),
             },
         }
@@ -122,6 +123,7 @@ def incident_geojson(request):
 
 CSV_COLUMNS = [
     "reference",
+    "is_exercise",
     "country",
     "agency",
     "status",
@@ -180,7 +182,11 @@ def _is_number(text):
 @require_http_methods(["GET", "POST"])
 def incident_create(request, pk=None):
     parent = selectors.incident_get(request.user, pk) if pk else None
-    form = IncidentForm(request.POST if request.method == "POST" else None)
+    form = IncidentForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        initial={"exercise": request.GET.get("exercise")},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_create(

@@ -12,6 +12,10 @@ def navigation(request):
         (reverse("dashboard"), _("Dashboard")),
         (reverse("incidents:list"), _("Incidents")),
         (reverse("agreements:list"), _("Agreements")),
+        (reverse("training:calendar"), _("Calendar")),
+        (reverse("training:patrol_list"), _("Patrols")),
+        (reverse("training:exercise_list"), _("Exercises")),
+        (reverse("training:programme_list"), _("Programmes")),
     ]
     if user.is_agency_admin and user.agency_id:
         items.append((reverse("agency_user_list"), _("Users")))

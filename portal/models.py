@@ -137,6 +137,7 @@ class APIScope(models.TextChoices):
     ALERTS_READ = "alerts:read", _("Read alerts")
     ALERTS_ACK = "alerts:ack", _("Acknowledge alerts")
     AGREEMENTS_READ = "agreements:read", _("Read agreements")
+    TRAINING_READ = "training:read", _("Read joint patrols, exercises and programmes")
 
 
 def validate_scopes(value):

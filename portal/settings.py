@@ -206,6 +206,8 @@ X_FRAME_OPTIONS = "DENY"
 # Map tiles come from a tile server the agency runs (empty: points and coordinates on a plain map).
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+# The iCalendar feed lists activities ending after so many days ago, and everything later.
+CALENDAR_FEED_PAST_DAYS = env_int("CALENDAR_FEED_PAST_DAYS", 90, minimum=1)
 _tile_origin = "/".join(MAP_TILE_URL.split("/")[:3]) if MAP_TILE_URL.startswith("http") else ""
 
 # No inline script or style anywhere; every asset is served by the portal itself.

@@ -54,6 +54,7 @@ urlpatterns = [
     path("agency/", include(agency_patterns)),
     path("agreements/", include("agreements.urls")),
     path("incidents/", include("incidents.urls")),
+    path("training/", include("training.urls")),
     path("notifications/", core.notification_list, name="notifications"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

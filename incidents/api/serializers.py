@@ -15,6 +15,9 @@ class IncidentOut(serializers.ModelSerializer):
     country = serializers.CharField(source="country_id")
     personal_data_withheld = serializers.BooleanField()
     follow_up_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    is_exercise = serializers.BooleanField(
+        read_only=True, help_text="Filed in an exercise: exercise play, not a real event."
+    )
 
     class Meta:
         model = Incident
@@ -24,6 +27,7 @@ class IncidentOut(serializers.ModelSerializer):
             "agency",
             "country",
             "status",
+            "is_exercise",
             *INCIDENT_FIELDS,
             "personal_data_withheld",
             "follow_up_of",
@@ -89,10 +93,13 @@ class IncidentFilterIn(serializers.Serializer):
 
 class IncidentIn(serializers.ModelSerializer):
     follow_up_of = serializers.IntegerField(required=False, allow_null=True)
+    exercise = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The exercise under way this incident is played in."
+    )
 
     class Meta:
         model = Incident
-        fields = [*INCIDENT_FIELDS, "follow_up_of"]
+        fields = [*INCIDENT_FIELDS, "follow_up_of", "exercise"]
 
 
 class CommentOut(serializers.ModelSerializer):

@@ -1,9 +1,10 @@
 """Incidents API. Every read starts from the gate; foreign incidents are 404 like missing ones."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -23,6 +24,7 @@ from incidents.stix import incident_bundle
 from portal import audit
 from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
 from portal.models import APIScope
+from training.models import Exercise
 
 READ = {"GET": APIScope.INCIDENTS_READ}
 WRITE = {"GET": APIScope.INCIDENTS_READ, "POST": APIScope.INCIDENTS_WRITE}
@@ -74,6 +76,13 @@ class IncidentListCreate(GenericAPIView):
         fields = dict(data.validated_data)
         parent_id = fields.pop("follow_up_of", None)
         parent = selectors.incident_get(request.user, parent_id) if parent_id else None
+        exercise_id = fields.pop("exercise", None)
+        if exercise_id is not None:
+            fields["exercise"] = Exercise.objects.visible_to(request.user).filter(pk=exercise_id).first()
+            if fields["exercise"] is None:
+                raise serializers.ValidationError(
+                    {"exercise": [_("Choose an exercise under way that your agency takes part in.")]}
+                )
         incident = call_service(
             services.incident_create, actor=request.user, follow_up_of=parent, request=request, **fields
         )

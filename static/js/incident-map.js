@@ -38,7 +38,7 @@ function showIncidents(element) {
           const box = document.createElement("div");
           const link = document.createElement("a");
           link.href = p.url;
-          link.textContent = p.reference;
+          link.textContent = p.exercise ? `EXERCISE · ${p.reference}` : p.reference;
           box.append(link, document.createElement("br"),
             `${p.category} · ${p.marking}`, document.createElement("br"),
             `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${lat.toFixed(5)}, ${lon.toFixed(5)}`);

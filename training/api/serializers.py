@@ -1,0 +1,252 @@
+"""Output serializers of the training API (read-only: plans are made in the portal's pages)."""
+
+from rest_framework import serializers
+
+from training.models import (
+    ActivityStatus,
+    CorrectiveAction,
+    Course,
+    Exercise,
+    FundingSource,
+    Inject,
+    Patrol,
+    Programme,
+    ScenarioType,
+)
+
+
+class ListFilterIn(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Search text.")
+    status = serializers.ChoiceField(choices=ActivityStatus.choices, required=False)
+    since = serializers.DateField(required=False, help_text="Only those ending on or after this day.")
+    until = serializers.DateField(required=False, help_text="Only those starting on or before this day.")
+
+
+class ExerciseFilterIn(ListFilterIn):
+    scenario = serializers.ChoiceField(choices=ScenarioType.choices, required=False)
+
+
+class ProgrammeFilterIn(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Search text.")
+    source_kind = serializers.ChoiceField(choices=FundingSource.choices, required=False)
+
+
+class AssetOut(serializers.Serializer):
+    kind = serializers.CharField()
+    identifier = serializers.CharField()
+    name = serializers.CharField()
+    agency = serializers.CharField(source="agency.code")
+
+
+class PatrolParticipantOut(serializers.Serializer):
+    agency = serializers.CharField(source="agency.code")
+    country = serializers.CharField(source="agency.country_id")
+    officers = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    assets = AssetOut(many=True)
+
+
+class PatrolReportOut(serializers.Serializer):
+    summary = serializers.CharField()
+    hours = serializers.DecimalField(max_digits=6, decimal_places=1)
+    distance_km = serializers.DecimalField(max_digits=8, decimal_places=1)
+    observations = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    incidents = serializers.SerializerMethodField(help_text="References of the incidents the caller may see.")
+
+    def get_incidents(self, report) -> list[str]:
+        return list(self.context["visible_incidents"](report).values_list("reference", flat=True))
+
+
+class PatrolOut(serializers.ModelSerializer):
+    agreement = serializers.CharField(source="agreement.reference")
+    commanding_agency = serializers.CharField(source="commanding_agency.code")
+
+    class Meta:
+        model = Patrol
+        fields = [
+            "id",
+            "uid",
+            "title",
+            "status",
+            "cancel_reason",
+            "agreement",
+            "border_sector",
+            "starts_at",
+            "ends_at",
+            "commanding_agency",
+            "sequence",
+            "updated_at",
+        ]
+
+
+class PatrolDetailOut(PatrolOut):
+    route = serializers.JSONField(help_text="GeoJSON LineString or Polygon, or null.")
+    participants = PatrolParticipantOut(many=True)
+    report = serializers.SerializerMethodField()
+
+    class Meta(PatrolOut.Meta):
+        fields = [*PatrolOut.Meta.fields, "route", "notes", "participants", "report"]
+
+    def get_report(self, patrol) -> PatrolReportOut | None:
+        report = getattr(patrol, "report", None)
+        return PatrolReportOut(report, context=self.context).data if report else None
+
+
+class ParticipantOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    agency = serializers.CharField(source="user.agency.code")
+    role = serializers.CharField()
+
+
+class InjectOut(serializers.ModelSerializer):
+    recipient = serializers.IntegerField(source="recipient_id")
+
+    class Meta:
+        model = Inject
+        fields = ["at", "description", "recipient"]
+
+
+class ObservationOut(serializers.Serializer):
+    kind = serializers.CharField()
+    text = serializers.CharField()
+
+
+class ObjectiveOut(serializers.Serializer):
+    text = serializers.CharField()
+    observations = ObservationOut(many=True)
+
+
+class CorrectiveActionOut(serializers.ModelSerializer):
+    owner_agency = serializers.CharField(source="owner_agency.code")
+    sop = serializers.CharField(source="sop_document.agreement.reference", allow_null=True, default=None)
+    sop_document = serializers.CharField(source="sop_document.title", allow_null=True, default=None)
+    closed_by_version = serializers.IntegerField(source="closed_by_version.number", allow_null=True, default=None)
+
+    class Meta:
+        model = CorrectiveAction
+        fields = [
+            "id",
+            "description",
+            "owner_agency",
+            "due_on",
+            "status",
+            "sop",
+            "sop_document",
+            "closed_by_version",
+            "closing_note",
+            "closed_at",
+        ]
+
+
+class AfterActionOut(serializers.Serializer):
+    summary = serializers.CharField()
+    lessons_learned = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+
+
+class ExerciseOut(serializers.ModelSerializer):
+    host_agency = serializers.CharField(source="host_agency.code")
+    agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    is_exercise = serializers.BooleanField(default=True, read_only=True, help_text="Always true: exercise play.")
+
+    class Meta:
+        model = Exercise
+        fields = [
+            "id",
+            "uid",
+            "title",
+            "scenario",
+            "status",
+            "cancel_reason",
+            "host_agency",
+            "agencies",
+            "starts_at",
+            "ends_at",
+            "location",
+            "is_exercise",
+            "sequence",
+            "updated_at",
+        ]
+
+
+class ExerciseDetailOut(ExerciseOut):
+    objectives = ObjectiveOut(many=True)
+    participants = ParticipantOut(many=True)
+    injects = InjectOut(many=True)
+    after_action = serializers.SerializerMethodField()
+    corrective_actions = CorrectiveActionOut(many=True)
+
+    class Meta(ExerciseOut.Meta):
+        fields = [
+            *ExerciseOut.Meta.fields,
+            "description",
+            "objectives",
+            "participants",
+            "injects",
+            "after_action",
+            "corrective_actions",
+        ]
+
+    def get_after_action(self, exercise) -> AfterActionOut | None:
+        report = getattr(exercise, "after_action", None)
+        return AfterActionOut(report).data if report else None
+
+
+class TraineeOut(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    agency = serializers.CharField(source="user.agency.code")
+    completed = serializers.BooleanField()
+
+
+class CourseOut(serializers.ModelSerializer):
+    trainer_agency = serializers.CharField(source="trainer_agency.code")
+    trainees = TraineeOut(many=True)
+
+    class Meta:
+        model = Course
+        fields = ["id", "uid", "title", "place", "trainer_agency", "starts_at", "ends_at", "status", "trainees"]
+
+
+class MeasurementOut(serializers.Serializer):
+    measured_on = serializers.DateField()
+    value = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class IndicatorOut(serializers.Serializer):
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    baseline = serializers.DecimalField(max_digits=12, decimal_places=2)
+    target = serializers.DecimalField(max_digits=12, decimal_places=2)
+    measurements = MeasurementOut(many=True)
+
+
+class ProgrammeOut(serializers.ModelSerializer):
+    funder_country = serializers.CharField(source="funder_country_id", allow_null=True)
+    agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    spent = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Programme
+        fields = [
+            "id",
+            "title",
+            "source_kind",
+            "funder_name",
+            "funder_country",
+            "budget",
+            "spent",
+            "currency",
+            "starts_on",
+            "ends_on",
+            "agencies",
+            "updated_at",
+        ]
+
+
+class ProgrammeDetailOut(ProgrammeOut):
+    courses = CourseOut(many=True)
+    indicators = IndicatorOut(many=True)
+
+    class Meta(ProgrammeOut.Meta):
+        fields = [*ProgrammeOut.Meta.fields, "description", "courses", "indicators"]
