@@ -313,6 +313,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "SeverityEnum": "incidents.models.Severity",
         "TLPEnum": "portal.choices.TLP",
+        "ActivityStatusEnum": "training.models.ActivityStatus",
+        "CorrectiveActionStatusEnum": "training.models.ActionStatus",
     },
 }
 

@@ -57,7 +57,9 @@ def test_adding_an_agency_later_shares_it_and_removing_it_unshares(
     assert exercise.sequence == 1
 
 
-def test_participants_must_come_from_agencies_taking_part(plan_exercise, owner_liaison, outsider_officer, partner_officer):
+def test_participants_must_come_from_agencies_taking_part(
+    plan_exercise, owner_liaison, outsider_officer, partner_officer
+):
     exercise = plan_exercise()
     with pytest.raises(ValidationError) as exc:
         services.exercise_participant_add(exercise=exercise, user=outsider_officer, role="player", actor=owner_liaison)
@@ -71,7 +73,9 @@ def test_participants_must_come_from_agencies_taking_part(plan_exercise, owner_l
 
 def test_an_inject_happens_during_the_exercise(plan_exercise, owner_liaison, partner_officer):
     exercise = plan_exercise()
-    player = services.exercise_participant_add(exercise=exercise, user=partner_officer, role="player", actor=owner_liaison)
+    player = services.exercise_participant_add(
+        exercise=exercise, user=partner_officer, role="player", actor=owner_liaison
+    )
     with pytest.raises(ValidationError) as exc:
         services.inject_add(
             exercise=exercise,
@@ -196,7 +200,9 @@ def test_api_files_exercise_incidents_only_into_visible_exercises(running, api_k
 
     key, raw = api_key(scopes=[APIScope.INCIDENTS_READ, APIScope.INCIDENTS_WRITE])
     body = {"category": "smuggling_goods", "occurred_at": timezone.now().isoformat(), "exercise": running.pk}
-    response = client.post(reverse("api_incident_list"), body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = client.post(
+        reverse("api_incident_list"), body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {raw}"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["is_exercise"] is True
     foreign_key, foreign_raw = api_key(scopes=[APIScope.INCIDENTS_WRITE], agency=outsider_agency)
@@ -232,7 +238,9 @@ def test_after_action_report_only_once_completed(running, owner_liaison):
 
 def test_observations_per_objective(completed, owner_liaison):
     objective = completed.objectives.first()
-    services.observation_add(objective=objective, kind="improvement", text="Found after 80 minutes", actor=owner_liaison)
+    services.observation_add(
+        objective=objective, kind="improvement", text="Found after 80 minutes", actor=owner_liaison
+    )
     assert objective.observations.get().get_kind_display() == "Area for improvement"
 
 
@@ -342,7 +350,9 @@ def test_after_action_and_actions_through_the_pages(completed, verified_client, 
     assert action.status == "closed"
 
 
-def test_planning_an_exercise_through_the_form(verified_client, owner_liaison, owner_agency, partner_agency, lt_pl_in_force):
+def test_planning_an_exercise_through_the_form(
+    verified_client, owner_liaison, owner_agency, partner_agency, lt_pl_in_force
+):
     client = verified_client(owner_liaison)
     response = client.post(
         reverse("training:exercise_create"),

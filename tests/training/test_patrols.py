@@ -10,7 +10,6 @@ from agreements import services as agreement_services
 from agreements.models import AgreementStatus
 from incidents.models import Incident
 from portal.models import Country
-from tests.conftest import make_verified
 from tests.factories import AgencyFactory, UserFactory
 from tests.training.conftest import tomorrow_at
 from training import services
@@ -339,7 +338,9 @@ def test_bad_route_is_refused_with_a_message(verified_client, owner_liaison, lt_
     assert not Patrol.objects.exists()
 
 
-def test_conflict_is_shown_on_the_form(verified_client, owner_liaison, plan_patrol, lt_pl_in_force, owner_agency, partner_agency, officer):
+def test_conflict_is_shown_on_the_form(
+    verified_client, owner_liaison, plan_patrol, lt_pl_in_force, owner_agency, partner_agency, officer
+):
     plan_patrol(title="First watch")
     client = verified_client(owner_liaison)
     response = client.post(
@@ -360,7 +361,9 @@ def test_conflict_is_shown_on_the_form(verified_client, owner_liaison, plan_patr
     assert Patrol.objects.count() == 1
 
 
-def test_outsiders_get_404_on_every_patrol_page_and_api(plan_patrol, verified_client, outsider_liaison, api_key, outsider_agency):
+def test_outsiders_get_404_on_every_patrol_page_and_api(
+    plan_patrol, verified_client, outsider_liaison, api_key, outsider_agency
+):
     patrol = plan_patrol()
     client = verified_client(outsider_liaison)
     for name in ("patrol_detail", "patrol_edit", "patrol_report"):

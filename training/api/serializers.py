@@ -1,5 +1,6 @@
 """Output serializers of the training API (read-only: plans are made in the portal's pages)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from training.models import (
@@ -41,8 +42,11 @@ class AssetOut(serializers.Serializer):
 class PatrolParticipantOut(serializers.Serializer):
     agency = serializers.CharField(source="agency.code")
     country = serializers.CharField(source="agency.country_id")
-    officers = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    officers = serializers.SerializerMethodField()
     assets = AssetOut(many=True)
+
+    def get_officers(self, participant) -> list[str]:
+        return [officer.username for officer in participant.officers.all()]
 
 
 class PatrolReportOut(serializers.Serializer):
@@ -87,7 +91,8 @@ class PatrolDetailOut(PatrolOut):
     class Meta(PatrolOut.Meta):
         fields = [*PatrolOut.Meta.fields, "route", "notes", "participants", "report"]
 
-    def get_report(self, patrol) -> PatrolReportOut | None:
+    @extend_schema_field(PatrolReportOut(allow_null=True))
+    def get_report(self, patrol):
         report = getattr(patrol, "report", None)
         return PatrolReportOut(report, context=self.context).data if report else None
 
@@ -188,7 +193,8 @@ class ExerciseDetailOut(ExerciseOut):
             "corrective_actions",
         ]
 
-    def get_after_action(self, exercise) -> AfterActionOut | None:
+    @extend_schema_field(AfterActionOut(allow_null=True))
+    def get_after_action(self, exercise):
         report = getattr(exercise, "after_action", None)
         return AfterActionOut(report).data if report else None
 
