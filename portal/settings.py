@@ -125,6 +125,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": _typed("db", "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite does not create the folder of its file; a fresh clone has no var/ yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # IMMEDIATE transactions take the write lock up front, so two processes (web and worker)
     # never both read the audit chain head and then race to extend it.
     DATABASES["default"]["OPTIONS"] = {
