@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from agreements.models import Agreement
 from incidents.models import AlertDelivery, Handover, Incident, IncidentComment, Subscription
@@ -43,3 +44,30 @@ def test_demo_is_complete_and_idempotent(db, settings):
     assert Agreement.objects.filter(status="in_force", expires_on__isnull=False).order_by("expires_on").first()
     call_command("totp_code", "lt-sbgs.admin", stdout=(code := io.StringIO()))
     assert code.getvalue().strip().isdigit()
+
+
+def test_demo_has_joint_work_to_look_at(db, settings):
+    from training.models import ActionStatus, Exercise, Patrol, Programme
+
+    settings.DEMO_MODE = True
+    call_command("load_demo", stdout=io.StringIO())
+    counts = (Patrol.objects.count(), Exercise.objects.count(), Programme.objects.count())
+    call_command("load_demo", stdout=io.StringIO())
+    assert (Patrol.objects.count(), Exercise.objects.count(), Programme.objects.count()) == counts
+
+    completed = Patrol.objects.get(status="completed")
+    assert completed.report.incidents.exists()
+    assert Patrol.objects.filter(status="planned", starts_at__gt=timezone.now()).exists()
+    assert Patrol.objects.filter(status="cancelled").exclude(cancel_reason="").exists()
+
+    exercise = Exercise.objects.get(status="completed")
+    assert exercise.after_action.lessons_learned
+    assert exercise.objectives.filter(observations__isnull=False).exists()
+    open_actions = exercise.corrective_actions.exclude(status=ActionStatus.CLOSED)
+    assert open_actions.count() >= 2 and open_actions.filter(sop_document__isnull=False).exists()
+    assert exercise.incidents.filter(alerts__status="Exercise").exists()
+
+    programme = Programme.objects.get()
+    assert programme.indicators.count() >= 2
+    assert all(indicator.measurements.count() >= 3 for indicator in programme.indicators.all())
+    assert programme.courses.filter(trainees__completed=True).exists()
