@@ -214,3 +214,68 @@ def test_enrolment_page_shows_qr_code(officer, live_server, page):
     assert box["width"] >= 150
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "mfa-setup.png"), full_page=True)
+
+
+@pytest.fixture
+def patrol_people(lt_pl_in_force, owner_liaison, partner_officer, outsider_officer):
+    devices = {
+        user.username: TOTPDeviceFactory(user=user) for user in (owner_liaison, partner_officer, outsider_officer)
+    }
+    return lt_pl_in_force, devices
+
+
+def test_liaison_plans_a_joint_patrol_and_the_partner_officer_sees_it_in_the_calendar(
+    patrol_people, owner_liaison, partner_officer, outsider_officer, live_server, page
+):
+    import datetime
+
+    from django.utils import timezone
+
+    agreement, devices = patrol_people
+    base = live_server.url
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    sign_in(page, base, owner_liaison, devices[owner_liaison.username])
+    page.get_by_role("link", name="Patrols", exact=True).click()
+    page.get_by_text("No joint patrol").first.wait_for()
+    page.get_by_role("link", name="Plan a joint patrol").click()
+    page.get_by_label("Title").fill("Neris river night watch")
+    page.get_by_label("Governing agreement").select_option(str(agreement.pk))
+    page.get_by_label("Border sector").fill("Druskininkai")
+    page.get_by_label("Planned start").fill(f"{day:%Y-%m-%d}T20:00")
+    page.get_by_label("Planned end").fill(f"{day + datetime.timedelta(days=1):%Y-%m-%d}T04:00")
+    page.get_by_label("Commanding agency").select_option(label="Lithuania · State Border Guard Service (LT-SBGS)")
+    page.get_by_label("Participating agencies").select_option(label=["Poland · Polish Border Guard (PL-SG)"])
+    page.get_by_label("Officers").select_option(str(partner_officer.pk))
+    route_map = page.locator("#route-map")
+    for x, y in [(80, 60), (160, 110), (240, 90)]:
+        route_map.click(position={"x": x, "y": y})
+    assert '"LineString"' in page.locator("#id_route").input_value()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("The joint patrol was saved; the officers were told.").wait_for()
+    assert page.get_by_role("heading", name="Neris river night watch").is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "patrol-planned.png"), full_page=True)
+    sign_out(page)
+
+    sign_in(page, base, partner_officer, devices[partner_officer.username])
+    page.get_by_role("link", name="Calendar", exact=True).click()
+    if day.month != timezone.localdate().month:
+        page.get_by_role("link", name="Next →").click()
+    entry = page.locator("a.calendar-item", has_text="Neris river night watch")
+    entry.first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "partner-calendar.png"), full_page=True)
+    entry.first.click()
+    assert page.get_by_role("heading", name="Neris river night watch").is_visible()
+    assert page.get_by_text("Druskininkai").first.is_visible()
+    assert not errors, f"console errors: {errors}"
+    sign_out(page)
+
+    # A country that does not take part sees neither the calendar entry nor the page.
+    sign_in(page, base, outsider_officer, devices[outsider_officer.username])
+    page.get_by_role("link", name="Calendar", exact=True).click()
+    if day.month != timezone.localdate().month:
+        page.get_by_role("link", name="Next →").click()
+    assert page.locator("a.calendar-item", has_text="Neris river night watch").count() == 0
