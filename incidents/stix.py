@@ -49,11 +49,11 @@ def incident_bundle(incident):
         id=_id("incident", incident.reference),
         created=incident.created_at,
         modified=incident.updated_at,
-        name=f"{incident.reference}: {label}",
+        name=f"{'EXERCISE ' if incident.is_exercise else ''}{incident.reference}: {label}",
         description=incident.description or label,
         created_by_ref=identity.id,
         object_marking_refs=[m.id for m in markings],
-        labels=[incident.category, f"severity:{incident.severity}"],
+        labels=[incident.category, f"severity:{incident.severity}", *(["exercise"] if incident.is_exercise else [])],
         external_references=[{"source_name": "joint-operations-portal", "external_id": incident.reference}],
     )
     objects += [identity, stix_incident]

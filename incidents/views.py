@@ -68,6 +68,7 @@ def incident_list(request):
         {
             "filters": filters,
             "rows": rows,
+            "exercise_on_page": any(incident.is_exercise for incident in rows),
             "following": following,
             "query": query,
             "can_file": request.user.is_officer or request.user.is_supervisor,

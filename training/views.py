@@ -173,6 +173,7 @@ def patrol_detail(request, pk):
     patrol = selectors.patrol_get(request.user, pk)
     report = getattr(patrol, "report", None)
     manage = services.can_manage(request.user, patrol)
+    found = list(selectors.report_incidents(request.user, report)) if report else []
     return render(
         request,
         "training/patrol_detail.html",
@@ -182,7 +183,8 @@ def patrol_detail(request, pk):
                 "officers", "assets"
             ),
             "report": report,
-            "report_incidents": selectors.report_incidents(request.user, report) if report else [],
+            "report_incidents": found,
+            "exercise_on_page": any(incident.is_exercise for incident in found),
             "can_manage": manage,
             "editable": manage and patrol.status in services.EDITABLE,
             "transitions": _transitions(request.user, patrol),

@@ -45,6 +45,8 @@ function showIncidents(element) {
           marker.bindPopup(box);
         },
       }).addTo(map);
+      const banner = document.getElementById("map-exercise");
+      if (banner && data.features.some((feature) => feature.properties.exercise)) banner.hidden = false;
       if (data.features.length) {
         map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 10 });
         status.textContent = `${element.dataset.countLabel} ${data.features.length}`;

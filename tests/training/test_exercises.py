@@ -138,7 +138,11 @@ def test_incident_filed_in_a_running_exercise_is_marked_and_its_alert_is_cap_exe
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "exercise-banner" in page
     listing = client.get(reverse("incidents:list")).content.decode()
-    assert "badge-exercise" in listing
+    assert "badge-exercise" in listing and "exercise-banner" in listing
+    stix = client.get(reverse("api_incident_stix", args=[incident.pk])).json()
+    stix_incident = next(o for o in stix["objects"] if o["type"] == "incident")
+    assert "exercise" in stix_incident["labels"] and stix_incident["name"].startswith("EXERCISE ")
+    assert 'id="map-exercise"' in client.get(reverse("incidents:map")).content.decode()
     assert client.get(reverse("api_incident_detail", args=[incident.pk])).json()["is_exercise"] is True
     cap = client.get(reverse("api_alert_cap", args=[alert.pk])).content.decode()
     assert "<status>Exercise</status>" in cap
@@ -151,8 +155,10 @@ def test_incident_filed_in_a_running_exercise_is_marked_and_its_alert_is_cap_exe
 def test_real_incidents_are_not_marked(make_incident, verified_client, officer):
     incident = make_incident("validated")
     assert not incident.is_exercise
-    page = verified_client(officer).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    client = verified_client(officer)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "exercise-banner" not in page
+    assert "exercise-banner" not in client.get(reverse("incidents:list")).content.decode()
 
 
 def test_an_exercise_that_is_not_under_way_takes_no_incidents(plan_exercise, officer):
