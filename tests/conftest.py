@@ -114,6 +114,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in French leaves French active in this thread; the next test starts in English.
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 # --- Agreements -----------------------------------------------------------------------------------
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
