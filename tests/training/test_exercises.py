@@ -198,14 +198,14 @@ def test_the_form_offers_running_exercises_and_files_into_them(running, officer,
 def test_api_files_exercise_incidents_only_into_visible_exercises(running, api_key, client, outsider_agency):
     from portal.models import APIScope
 
-    key, raw = api_key(scopes=[APIScope.INCIDENTS_READ, APIScope.INCIDENTS_WRITE])
+    _key, raw = api_key(scopes=[APIScope.INCIDENTS_READ, APIScope.INCIDENTS_WRITE])
     body = {"category": "smuggling_goods", "occurred_at": timezone.now().isoformat(), "exercise": running.pk}
     response = client.post(
         reverse("api_incident_list"), body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {raw}"
     )
     assert response.status_code == 201, response.content
     assert response.json()["is_exercise"] is True
-    foreign_key, foreign_raw = api_key(scopes=[APIScope.INCIDENTS_WRITE], agency=outsider_agency)
+    _foreign_key, foreign_raw = api_key(scopes=[APIScope.INCIDENTS_WRITE], agency=outsider_agency)
     response = client.post(
         reverse("api_incident_list"), body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {foreign_raw}"
     )
