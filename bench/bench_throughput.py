@@ -136,6 +136,7 @@ def python_load(url, connections, seconds, headers=()):
 def sweep(url, headers, connections, seconds):
     """Rates at increasing connections; the best one whose p95 is under the limit."""
     load = wrk if shutil.which("wrk") else python_load
+    load(url, GUNICORN_WORKERS, 2, headers)  # warm up every worker (imports, first connections)
     points = []
     for count in connections:
         rps, figures, errors = load(url, count, seconds, headers)
