@@ -183,7 +183,12 @@ def run(ctx):
         for _ in range(WORKER_PROCESSES):
             workers.append(
                 Worker(
-                    app.conf.broker_url, ctx.workdir, WORKER_ENV, pool=WORKER_POOL, concurrency=WORKER_CONCURRENCY
+                    # The broker this process publishes to (broker_url would prefer $CELERY_BROKER_URL).
+                    app.conf.broker_write_url,
+                    ctx.workdir,
+                    WORKER_ENV,
+                    pool=WORKER_POOL,
+                    concurrency=WORKER_CONCURRENCY,
                 ).start()
             )
         idle = [worker_memory_kb(w)[1] for w in workers]
