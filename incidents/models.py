@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
@@ -53,18 +53,29 @@ PERSONAL_FIELDS = ("person_name", "person_birth_date", "person_nationality", "pe
 
 
 class IncidentQuerySet(GatedQuerySet):
+    # The order of every list: newest first, by the visibility index's copy of `occurred_at`, so
+    # that PostgreSQL walks the index `visibility_list` and stops after one page, however large
+    # the table and however deep the page.
+    LIST_ORDER = ("-listed_at", "-id")
+
     def visible_to(self, principal, at=None):
         """The gate for incidents: read through the visibility index, which the sharing engine
         keeps in step with the grants (and their guardian permissions) in the same transaction.
-        Each incident is annotated with `personal_data_visible`."""
+
+        A join on the index row of the principal's country (unique per incident, so no
+        duplicates), rather than EXISTS: lists can then be read in the index's order. Each
+        incident is annotated with `personal_data_visible`, and with `listed_at`, the index's
+        copy of `occurred_at` that keyset pagination filters and orders on."""
         country_id = principal_country_id(principal)
         if country_id is None:
             return self.none()
         now = at or timezone.now()
-        rows = IncidentVisibility.objects.filter(country_id=country_id, incident=OuterRef("pk")).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        seen = Q(visibility__country_id=country_id) & (
+            Q(visibility__expires_at__isnull=True) | Q(visibility__expires_at__gt=now)
         )
-        return self.filter(Exists(rows)).annotate(personal_data_visible=Exists(rows.filter(personal_data=True)))
+        return self.filter(seen).annotate(
+            personal_data_visible=F("visibility__personal_data"), listed_at=F("visibility__occurred_at")
+        )
 
 
 class Incident(models.Model):

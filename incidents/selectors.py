@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from incidents.models import PERSONAL_FIELDS, Incident, ShareGrant
+from incidents.models import PERSONAL_FIELDS, Incident, IncidentQuerySet, ShareGrant
 from portal.choices import IncidentCategory
 from portal.gate import principal_country_id
 
@@ -69,17 +69,18 @@ def incident_search(
     if bbox:
         west, south, east, north = bbox
         incidents = incidents.filter(longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north)
-    return incidents.order_by("-occurred_at", "-id")
+    return incidents.order_by(*IncidentQuerySet.LIST_ORDER)
 
 
 def keyset_page(incidents, cursor, size=50):
-    """One page in (occurred_at, id) order after `cursor` ("<iso time>|<id>"), and the next cursor.
-    No OFFSET and no COUNT: the cost of a page does not grow with the depth."""
+    """One page in list order (time, id) after `cursor` ("<iso time>|<id>"), and the next cursor.
+    No OFFSET and no COUNT: the cost of a page does not grow with the depth. The bound on the
+    time alone is what the index seeks to; the tie on the id only filters the rows at that time."""
     if cursor:
         try:
             stamp, _sep, last_id = cursor.rpartition("|")
             at = datetime.datetime.fromisoformat(stamp)
-            incidents = incidents.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=int(last_id)))
+            incidents = incidents.filter(listed_at__lte=at).filter(Q(listed_at__lt=at) | Q(id__lt=int(last_id)))
         except ValueError:
             pass
     rows = list(incidents[: size + 1])
@@ -93,7 +94,7 @@ def keyset_page(incidents, cursor, size=50):
 def incident_counts(principal, weeks=12, now=None):
     """Counts by category and by week of what the principal may see, over the last `weeks` weeks."""
     since = (now or timezone.now()) - datetime.timedelta(weeks=weeks)
-    recent = Incident.objects.visible_to(principal).filter(occurred_at__gte=since)
+    recent = Incident.objects.visible_to(principal).filter(listed_at__gte=since)
     by_category = list(recent.values("category").annotate(total=Count("id")).order_by("-total", "category"))
     labels = dict(IncidentCategory.choices)
     for row in by_category:

@@ -164,6 +164,9 @@ def incident_update(*, incident, actor, request=None, **fields):
     if changed and incident.status in {S.VALIDATED, S.SHARED}:
         # Partners that keep seeing it get an Update; clauses may also start or stop applying.
         sharing.sync_incident(incident, actor=actor, changed=True)
+    elif "occurred_at" in changed:
+        # The visibility index keeps its own copy of the time, which lists are ordered by.
+        sharing.refresh_visibility(incident)
     return incident
 
 

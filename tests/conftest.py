@@ -5,12 +5,12 @@ import shutil
 import socket
 
 import pytest
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 
 from portal import services
 from portal.models import APIScope, Country
-from tests.factories import AgencyFactory, TOTPDeviceFactory, UserFactory
+from portal.testing import make_verified
+from tests.factories import AgencyFactory, UserFactory
 
 PASSWORD = "Correct-Horse-42!"
 
@@ -39,16 +39,6 @@ def chromium_path():
 
 def current_code(device):
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-
-
-def make_verified(client, user):
-    """Sign `user` in on `client` as if password and second factor had been given."""
-    device = user.totpdevice_set.filter(confirmed=True).first() or TOTPDeviceFactory(user=user)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 @pytest.fixture

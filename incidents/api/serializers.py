@@ -4,11 +4,12 @@ from rest_framework import serializers
 
 from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentStatus, Severity
 from incidents.services import INCIDENT_FIELDS
+from portal.api.serializers import PlannedRepresentation
 from portal.choices import TLP, IncidentCategory
 from portal.models import Country
 
 
-class IncidentOut(serializers.ModelSerializer):
+class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
     """An incident as the caller may see it: personal fields are null when withheld."""
 
     agency = serializers.CharField(source="agency.code")

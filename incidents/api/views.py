@@ -19,7 +19,7 @@ from incidents.api.serializers import (
     IncidentIn,
     IncidentOut,
 )
-from incidents.models import Incident
+from incidents.models import Incident, IncidentQuerySet
 from incidents.stix import incident_bundle
 from portal import audit
 from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
@@ -33,7 +33,7 @@ WRITE = {"GET": APIScope.INCIDENTS_READ, "POST": APIScope.INCIDENTS_WRITE}
 class IncidentCursor(CursorPagination):
     """Newest first; a cursor, not an offset, so deep pages cost what the first one does."""
 
-    ordering = ("-occurred_at", "-id")
+    ordering = IncidentQuerySet.LIST_ORDER
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

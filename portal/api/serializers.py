@@ -41,3 +41,76 @@ class ErrorOut(serializers.Serializer):
     """Every error answer of the API has this shape."""
 
     error = ErrorBodyOut()
+
+
+class PlannedRepresentation:
+    """A serializer mixin for lists: the same output as DRF's `to_representation`, computed from a
+    plan made once per serializer class instead of by DRF's generic walk over freshly built fields
+    for every object (which dominated the cost of a 50-row page).
+
+    The plan keeps each field's own `to_representation` (formats of dates, decimals, choices are
+    DRF's); only reading the attribute is planned: a dotted source read with `getattr`, a related
+    field's primary key read from its `<name>_id`. Sources must be attributes or properties, not
+    methods. Serializers whose fields are not all plain (method fields, nested serializers,
+    `source="*"`, defaults for missing objects) keep DRF's path.
+    """
+
+    _plans = {}
+
+    @classmethod
+    def _plan(cls):
+        plan = cls._plans.get(cls)
+        if plan is None:
+            plan = cls._plans[cls] = _make_plan(cls())
+        return plan
+
+    def to_representation(self, instance):
+        plan = self._plan()
+        if plan is None:
+            return super().to_representation(instance)
+        data = {}
+        for name, read, represent in plan:
+            value = read(instance)
+            data[name] = None if value is None else represent(value)
+        return data
+
+
+def _make_plan(serializer):
+    from rest_framework.fields import empty
+    from rest_framework.relations import PrimaryKeyRelatedField, RelatedField
+
+    plan = []
+    for field in serializer._readable_fields:
+        if (
+            isinstance(field, serializers.BaseSerializer | serializers.SerializerMethodField)
+            or field.source == "*"
+            or field.default is not empty
+        ):
+            return None
+        if isinstance(field, PrimaryKeyRelatedField) and len(field.source_attrs) == 1:
+            attname = f"{field.source_attrs[0]}_id"
+            plan.append((field.field_name, _getter((attname,)), _identity))
+        elif isinstance(field, RelatedField):
+            return None
+        else:
+            plan.append((field.field_name, _getter(field.source_attrs), field.to_representation))
+    return plan
+
+
+def _identity(value):
+    return value
+
+
+def _getter(attrs):
+    if len(attrs) == 1:
+        (name,) = attrs
+        return lambda instance: getattr(instance, name)
+
+    def read(instance):
+        for name in attrs:
+            if instance is None:
+                return None
+            instance = getattr(instance, name)
+        return instance
+
+    return read

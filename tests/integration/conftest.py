@@ -1,49 +1,17 @@
 """Real processes for integration tests: a Redis server of their own and Celery workers."""
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import kombu.pools
 import pytest
-from django.db import connection
 
 from portal.celery import app
+from portal.testing import Worker, free_port, wait_for
 from tests.conftest import require
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, timeout, what, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url_of_test_db():
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"])
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+__all__ = ["Worker", "wait_for"]
 
 
 class RedisServer:
@@ -94,65 +62,6 @@ def redis_server(tmp_path):
     server.start()
     yield server
     server.stop()
-
-
-class Worker:
-    """A `celery worker` process on the given broker, sharing the test database."""
-
-    def __init__(self, broker, log_dir, env=None):
-        self.broker, self.log_dir, self.extra = broker, log_dir, env or {}
-        self.process, self.log = None, None
-
-    def start(self, queue="celery"):
-        self.log = self.log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url_of_test_db(),
-            "CELERY_BROKER_URL": self.broker,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            **self.extra,
-        }
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "portal",
-                    "worker",
-                    "--pool=solo",
-                    "-Q",
-                    queue,
-                    "--loglevel=info",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-n",
-                    f"test-{uuid.uuid4().hex[:6]}@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for(lambda: "ready" in self.log.read_text() or self.process.poll() is not None, 60, "a worker")
-        assert self.process.poll() is None, self.log.read_text()
-        return self
-
-    def kill(self):
-        """SIGKILL: no chance to finish or acknowledge anything."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 @pytest.fixture

@@ -102,3 +102,17 @@ def test_entry_of_rolled_back_action_disappears_with_it(officer):
         raise RuntimeError("the action failed")
     assert AuditEntry.objects.count() == before
     assert audit.verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_log_is_verified_in_parallel_with_the_same_answer(officer, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the log is split over processes on PostgreSQL only")
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 0)
+    entries = write_entries(officer, 9)
+    assert audit.verify_chain().ok and audit.verify_chain().checked == AuditEntry.objects.count()
+    raw_update("UPDATE portal_auditentry SET action = %s WHERE id = %s", ["harmless", entries[6].pk])
+    assert audit.verify_chain().broken_at == entries[6].pk
+    raw_update("DELETE FROM portal_auditentry WHERE id = %s", [entries[2].pk])
+    report = audit.verify_chain()
+    assert report.broken_at == entries[3].pk and report.reason.startswith("previous hash")
