@@ -12,7 +12,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from portal.models import AuditChainHead, AuditEntry
+from portal.models import AuditChainHead, AuditEntry, AuditQueueEntry
 
 GENESIS_HASH = "0" * 64
 
@@ -72,10 +72,12 @@ def _principal_fields(actor):
 
 
 def record(action, *, actor=None, obj=None, request=None, agency=None, details=None, actor_label=None):
-    """Append one entry to the audit log, in the caller's transaction.
+    """Record one entry for the audit log, in the caller's transaction (one INSERT, no lock).
 
     When the caller's transaction rolls back, the entry goes with it: what did not happen
     is not logged as done. Events about refusals are written outside such transactions.
+    The entry joins the hash chain when `integrate` next runs: every few seconds (beat), and
+    before any read of the log. Returns the queued entry.
     """
     actor_id, label, agency_id = _principal_fields(actor)
     if actor_label:
@@ -95,16 +97,36 @@ def record(action, *, actor=None, obj=None, request=None, agency=None, details=N
         "ip_address": client_ip(request),
         "details": details,
     }
-    with transaction.atomic():
-        head, _created = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"last_hash": GENESIS_HASH}
-        )
-        digest = entry_hash(prev_hash=head.last_hash, **fields)
-        entry = AuditEntry.objects.create(prev_hash=head.last_hash, hash=digest, **fields)
-        head.last_hash = digest
-        head.length += 1
-        head.save(update_fields=["last_hash", "length"])
-    return entry
+    return AuditQueueEntry.objects.create(**fields)
+
+
+def integrate(batch=2000):
+    """Move queued entries into the hash chain, oldest first; returns how many.
+
+    Under the chain head's row lock, so two integrators never extend the chain from the same
+    hash; the queue rows are deleted in the same transaction as their entries are written, so
+    an entry is chained exactly once. Cheap when the queue is empty (one indexed read)."""
+    moved = 0
+    while AuditQueueEntry.objects.exists():
+        with transaction.atomic():
+            head, _created = AuditChainHead.objects.select_for_update().get_or_create(
+                pk=1, defaults={"last_hash": GENESIS_HASH}
+            )
+            queued = list(AuditQueueEntry.objects.order_by("id")[:batch])
+            if not queued:
+                break
+            prev_hash, entries = head.last_hash, []
+            for row in queued:
+                fields = {name: getattr(row, name) for name in HASHED_FIELDS}
+                digest = entry_hash(prev_hash=prev_hash, **fields)
+                entries.append(AuditEntry(prev_hash=prev_hash, hash=digest, **fields))
+                prev_hash = digest
+            AuditEntry._base_manager.bulk_create(entries)
+            AuditQueueEntry.objects.filter(id__in=[row.id for row in queued]).delete()
+            head.last_hash, head.length = prev_hash, head.length + len(entries)
+            head.save(update_fields=["last_hash", "length"])
+        moved += len(queued)
+    return moved
 
 
 @dataclass
@@ -207,6 +229,7 @@ def _stretches(chunk_size):
 
 def verify_chain(chunk_size=5000):
     """Walk the log in order and report the first entry whose hash or link does not match."""
+    integrate()
     expected_prev = GENESIS_HASH
     checked = 0
     for stretch in _stretches(chunk_size):

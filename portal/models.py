@@ -185,8 +185,8 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AuditEntry(models.Model):
-    """One line of the append-only audit log; each line holds the hash of the one before."""
+class AuditRecord(models.Model):
+    """What an audit entry says: who did what to which object, when and from where."""
 
     timestamp = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -195,7 +195,7 @@ class AuditEntry(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="audit_entries",
+        related_name="+",
     )
     actor_label = models.CharField(_("actor label"), max_length=200, blank=True)
     agency = models.ForeignKey(
@@ -207,17 +207,59 @@ class AuditEntry(models.Model):
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+
+class AuditQueueEntry(AuditRecord):
+    """An audit entry as recorded, waiting to be chained: the audit log's outbox.
+
+    Recording is one INSERT in the caller's transaction (no lock, so requests never queue behind
+    one another for the chain); `portal.audit.integrate` moves these rows into the chain in
+    order, every few seconds and before any read of the log."""
+
+    timestamp = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ChainedManager(models.Manager):
+    """Reads of the audit log first chain what is queued, so no reader misses a recorded entry."""
+
+    def get_queryset(self):
+        from portal.audit import integrate
+
+        integrate()
+        return super().get_queryset()
+
+
+class AuditEntry(AuditRecord):
+    """One line of the append-only audit log; each line holds the hash of the one before."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = ChainedManager()
 
     class Meta:
         ordering = ["-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         indexes = [models.Index(fields=["agency", "-timestamp"])]
-
-    def __str__(self):
-        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -90,11 +90,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.SessionIdleMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "portal.backends.PortalOTPMiddleware",
     "portal.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -147,7 +148,7 @@ CACHES = {"default": _typed("cache_url", "CACHE_URL", default="locmemcache://")}
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.backends.PortalModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,7 +164,10 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimu
 
 # Sessions end after this many seconds without a request (idle timeout).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout is kept by portal.middleware.SessionIdleMiddleware, which refreshes the expiry
+# at most this often rather than writing the session on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Object permissions are granted to per-country groups; there is no anonymous user.
@@ -353,6 +357,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 30.0},
+    "audit-integrate": {"task": "portal.tasks.integrate_audit_log", "schedule": 5.0},
     "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
     "alerts-sweeper": {"task": "incidents.tasks.sweep_alert_deliveries", "schedule": 30.0},
     "incidents-revoke-lapsed-grants": {"task": "incidents.tasks.revoke_lapsed_grants", "schedule": 300.0},

@@ -6,8 +6,14 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.utils import timezone
 
-from portal import services
+from portal import audit, services
 from portal.models import Heartbeat, Notification, User
+
+
+@shared_task(name="portal.tasks.integrate_audit_log")
+def integrate_audit_log():
+    """Chain the audit entries recorded since the last run (every few seconds, from beat)."""
+    return audit.integrate()
 
 
 @shared_task(name="portal.tasks.record_heartbeat")

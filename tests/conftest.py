@@ -104,6 +104,26 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+class Clock:
+    """Moves the portal's notion of now (`django.utils.timezone.now`) without waiting."""
+
+    def __init__(self, monkeypatch):
+        from django.utils import timezone
+
+        self.now = timezone.now()
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def advance(self, **delta):
+        import datetime
+
+        self.now += datetime.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     # A request in French leaves French active in this thread; the next test starts in English.

@@ -124,6 +124,18 @@ def test_list_query_count_is_constant(make_incident, verified_client, officer, d
         client.get("/api/v1/incidents/")
 
 
+def test_partner_list_takes_four_queries_audit_included(
+    shared, verified_client, partner_officer, django_assert_max_num_queries
+):
+    """Session, person (with agency, country and authenticator), the page, the audit entry."""
+    client = verified_client(partner_officer)
+    client.get("/api/v1/incidents/")  # the first request of a session refreshes its expiry
+    with django_assert_max_num_queries(4) as queries:
+        rows = client.get("/api/v1/incidents/").json()["results"]
+    assert [row["reference"] for row in rows] == [shared.reference]
+    assert any("portal_auditqueueentry" in q["sql"] for q in queries.captured_queries)
+
+
 def test_stix_bundle_passes_the_oasis_validator(shared, client, api_key, partner_agency):
     from decimal import Decimal
 

@@ -5,11 +5,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from portal import audit
-from portal.models import AppendOnlyError, AuditEntry
+from portal.models import AppendOnlyError, AuditEntry, AuditQueueEntry
 
 
 def write_entries(actor, count=5):
-    return [audit.record(f"test.event{i}", actor=actor, obj=actor, details={"n": i, "text": "é"}) for i in range(count)]
+    """Record `count` entries and return them as chained in the log, oldest first."""
+    for i in range(count):
+        audit.record(f"test.event{i}", actor=actor, obj=actor, details={"n": i, "text": "é"})
+    return list(AuditEntry.objects.order_by("-id")[:count])[::-1]
 
 
 def raw_update(sql, params):
@@ -93,6 +96,27 @@ def test_entry_records_actor_agency_object_and_ip(officer, rf):
     assert entry.object_type == "portal.user"
     assert entry.object_id == str(officer.pk)
     assert entry.ip_address == "192.0.2.7"
+
+
+def test_recording_queues_and_reading_the_log_chains_in_order(officer, django_assert_num_queries):
+    with django_assert_num_queries(1):  # one INSERT, no lock on the chain
+        queued = audit.record("user.viewed", actor=officer, obj=officer)
+    assert AuditQueueEntry.objects.filter(pk=queued.pk).exists()
+    newest = AuditEntry.objects.first()  # reading the log chains what is queued first
+    assert (newest.action, newest.timestamp, newest.actor_id) == ("user.viewed", queued.timestamp, officer.pk)
+    assert not AuditQueueEntry.objects.exists()
+    assert audit.verify_chain().ok
+
+
+def test_the_beat_task_chains_the_queue(officer):
+    from portal.tasks import integrate_audit_log
+
+    for i in range(3):
+        audit.record(f"test.event{i}", actor=officer)
+    assert integrate_audit_log() == 3
+    assert integrate_audit_log() == 0
+    assert [e.action for e in AuditEntry.objects.order_by("id")][-3:] == ["test.event0", "test.event1", "test.event2"]
+    assert audit.verify_chain().ok
 
 
 def test_entry_of_rolled_back_action_disappears_with_it(officer):

@@ -1,5 +1,6 @@
 """Signing in: password, then a TOTP second factor that is required before any data."""
 
+import datetime
 import re
 
 import pytest
@@ -156,9 +157,29 @@ def test_password_change_requires_verified_session(verified_client, officer):
     assert officer.check_password("Correct-Horse-42!")
 
 
-def test_sessions_expire_after_inactivity(settings):
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
-    assert 60 <= settings.SESSION_COOKIE_AGE <= 8 * 3600
+def test_sessions_expire_after_inactivity_and_activity_keeps_them(client, officer, settings, clock):
+    from django.contrib.sessions.models import Session
+
+    from tests.conftest import make_verified
+
+    settings.SESSION_COOKIE_AGE, settings.SESSION_REFRESH_SECONDS = 600, 60
+    make_verified(client, officer)
+    assert client.get("/").status_code == 200
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    expiry = Session.objects.get(pk=key).expire_date
+
+    clock.advance(seconds=30)  # within the refresh interval: the row is not rewritten
+    assert client.get("/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date == expiry
+
+    for _step in range(3):  # active for 15 minutes, longer than the idle timeout
+        clock.advance(minutes=5)
+        assert client.get("/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date > expiry + datetime.timedelta(minutes=14)
+
+    clock.advance(minutes=11)  # idle for longer than the timeout
+    response = client.get("/")
+    assert response.status_code == 302 and reverse("login") in response.url
 
 
 @pytest.mark.parametrize("path", ["/", "/agency/users/", "/agency/api-keys/"])
@@ -178,3 +199,19 @@ def test_password_change_is_audited(verified_client, officer):
     )
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="password.changed", actor=officer).exists()
+
+
+def test_a_removed_or_unconfirmed_authenticator_ends_the_verified_session(client, officer):
+    from tests.conftest import make_verified
+
+    make_verified(client, officer)
+    assert client.get("/").status_code == 200
+    device = officer.totpdevice_set.get()
+    device.confirmed = False
+    device.save()
+    response = client.get("/")
+    assert response.status_code == 302 and reverse("mfa_setup") in response.url
+    make_verified(client, officer)
+    officer.totpdevice_set.all().delete()
+    response = client.get("/")
+    assert response.status_code == 302 and reverse("mfa_setup") in response.url
