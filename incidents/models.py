@@ -13,6 +13,7 @@ from guardian.models import GroupObjectPermissionBase
 
 from portal.choices import TLP, IncidentCategory
 from portal.gate import GatedQuerySet, principal_country_id
+from portal.models import ChoiceLabels
 
 
 class IncidentStatus(models.TextChoices):
@@ -78,7 +79,7 @@ class IncidentQuerySet(GatedQuerySet):
         )
 
 
-class Incident(models.Model):
+class Incident(ChoiceLabels, models.Model):
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     agency = models.ForeignKey(
         "portal.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="incidents"

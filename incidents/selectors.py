@@ -51,10 +51,26 @@ def grants_seen_by(principal, incident):
 
 
 def incident_search(
-    principal, *, q="", category="", country=None, severity="", marking="", status="", since=None, until=None, bbox=None
+    principal,
+    *,
+    q="",
+    category="",
+    country=None,
+    severity="",
+    marking="",
+    status="",
+    since=None,
+    until=None,
+    bbox=None,
+    shared_under=True,
 ):
-    """The filtered list a principal may see; counts and filters never include foreign rows."""
-    incidents = incidents_visible_to(principal)
+    """The filtered list a principal may see; counts and filters never include foreign rows.
+    Readers that do not show the agreement each row came under (the API) leave it out: it is a
+    subquery per row."""
+    if shared_under:
+        incidents = incidents_visible_to(principal)
+    else:
+        incidents = Incident.objects.visible_to(principal).select_related("agency")
     if q:
         incidents = _text_search(incidents, q)
     for field, value in (("category", category), ("severity", severity), ("marking", marking), ("status", status)):

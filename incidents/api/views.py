@@ -64,7 +64,7 @@ class IncidentListCreate(GenericAPIView):
     def get(self, request):
         filters = IncidentFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        incidents = selectors.incident_search(request.user, **filters.validated_data)
+        incidents = selectors.incident_search(request.user, shared_under=False, **filters.validated_data)
         page = [selectors.redact(i) for i in self.paginate_queryset(incidents)]
         _audit_foreign(request, page, "incident.listed")
         return self.get_paginated_response(IncidentOut(page, many=True).data)
