@@ -32,7 +32,7 @@ FROM incidents_incidentvisibility v
 JOIN incidents_incident i ON i.id = v.incident_id
 WHERE v.country_id = %s AND (v.expires_at IS NULL OR v.expires_at > now()) AND i.latitude IS NOT NULL
 ORDER BY v.occurred_at DESC, v.incident_id DESC
-LIMIT 5000
+LIMIT 1001
 """
 
 

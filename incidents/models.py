@@ -182,6 +182,16 @@ class Incident(ChoiceLabels, models.Model):
     def is_exercise(self):
         return self.exercise_id is not None
 
+    def _get_agency_code(self):
+        return self.__dict__.get("agency_code") or self.agency.code
+
+    def _set_agency_code(self, value):
+        self.__dict__["agency_code"] = value
+
+    # The reporting agency's code: lists annotate it (`F("agency__code")`) rather than build a
+    # whole agency per row; a single incident reads it from its agency.
+    agency_code = property(_get_agency_code, _set_agency_code)
+
     @property
     def is_shareable_status(self):
         return self.status in {IncidentStatus.VALIDATED, IncidentStatus.SHARED}

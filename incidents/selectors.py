@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -70,7 +70,7 @@ def incident_search(
     if shared_under:
         incidents = incidents_visible_to(principal)
     else:
-        incidents = Incident.objects.visible_to(principal).select_related("agency")
+        incidents = Incident.objects.visible_to(principal).annotate(agency_code=F("agency__code"))
     if q:
         incidents = _text_search(incidents, q)
     for field, value in (("category", category), ("severity", severity), ("marking", marking), ("status", status)):

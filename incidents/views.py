@@ -88,6 +88,8 @@ def incident_map(request):
 
 
 EXPORT_LIMIT = 5000
+# The map draws the newest this many; it says so, and filters or a map area narrow it down.
+MAP_LIMIT = 1000
 
 
 def _audit_export(request, incidents, action):
@@ -100,10 +102,12 @@ def _audit_export(request, incidents, action):
 def incident_geojson(request):
     """The filtered incidents that have a place, as a GeoJSON FeatureCollection (newest first).
 
-    Up to EXPORT_LIMIT features, so it reads plain values rather than model instances; nothing
-    personal is in a feature, so nothing needs redacting."""
+    The newest MAP_LIMIT, read as plain values rather than model instances; nothing personal is
+    in a feature, so nothing needs redacting. `truncated` (a foreign member) says more matched."""
     _filters, incidents, _query = _filtered(request)
-    rows = incidents.filter(latitude__isnull=False).values_list(*GEOJSON_FIELDS)[:EXPORT_LIMIT]
+    rows = list(incidents.filter(latitude__isnull=False).values_list(*GEOJSON_FIELDS)[: MAP_LIMIT + 1])
+    truncated = len(rows) > MAP_LIMIT
+    rows = rows[:MAP_LIMIT]
     categories, markings = dict(IncidentCategory.choices), dict(TLP.choices)
     categories = {value: str(label) for value, label in categories.items()}
     detail_prefix = reverse("incidents:detail", args=[0]).removesuffix("0/")  # one reverse() per answer
@@ -131,7 +135,7 @@ def incident_geojson(request):
         )
     if foreign:
         audit.record("incident.exported", actor=request.user, request=request, details={"incidents": foreign})
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+    return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": truncated})
 
 
 GEOJSON_FIELDS = (

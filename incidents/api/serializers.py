@@ -12,7 +12,7 @@ from portal.models import Country
 class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
     """An incident as the caller may see it: personal fields are null when withheld."""
 
-    agency = serializers.CharField(source="agency.code")
+    agency = serializers.CharField(source="agency_code")
     country = serializers.CharField(source="country_id")
     personal_data_withheld = serializers.BooleanField()
     follow_up_of = serializers.PrimaryKeyRelatedField(read_only=True)

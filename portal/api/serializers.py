@@ -1,5 +1,7 @@
 """Output serializers of the shared core's API."""
 
+from django.conf import settings
+from django.utils import timezone
 from rest_framework import serializers
 
 from portal.models import Agency, Country
@@ -69,10 +71,24 @@ class PlannedRepresentation:
         if plan is None:
             return super().to_representation(instance)
         data = {}
+        zone = None
         for name, read, represent in plan:
             value = read(instance)
-            data[name] = None if value is None else represent(value)
+            if value is None:
+                data[name] = None
+            elif represent is _iso_datetime:
+                zone = zone or timezone.get_current_timezone()
+                data[name] = _iso_datetime(value, zone)
+            else:
+                data[name] = represent(value)
         return data
+
+
+def _iso_datetime(value, zone):
+    """DRF's ISO 8601 output of an aware datetime in the current time zone, `Z` for UTC; the
+    zone is looked up once per object rather than once per field."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _make_plan(serializer):
@@ -92,9 +108,24 @@ def _make_plan(serializer):
             plan.append((field.field_name, _getter((attname,)), _identity))
         elif isinstance(field, RelatedField):
             return None
+        elif _is_plain_datetime(field):
+            plan.append((field.field_name, _getter(field.source_attrs), _iso_datetime))
         else:
             plan.append((field.field_name, _getter(field.source_attrs), field.to_representation))
     return plan
+
+
+def _is_plain_datetime(field):
+    """A DateTimeField with the default ISO 8601 output, in the current time zone, of aware
+    values (the portal stores only aware datetimes)."""
+    from rest_framework.settings import ISO_8601, api_settings
+
+    return (
+        type(field) is serializers.DateTimeField
+        and settings.USE_TZ
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        and not hasattr(field, "timezone")
+    )
 
 
 def _identity(value):

@@ -49,7 +49,8 @@ function showIncidents(element) {
       if (banner && data.features.some((feature) => feature.properties.exercise)) banner.hidden = false;
       if (data.features.length) {
         map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 10 });
-        status.textContent = `${element.dataset.countLabel} ${data.features.length}`;
+        status.textContent = `${element.dataset.countLabel} ${data.features.length}`
+          + (data.truncated ? ` ${element.dataset.truncatedText}` : "");
       } else {
         status.textContent = element.dataset.emptyText;
       }

@@ -144,6 +144,22 @@ def test_geojson_holds_only_visible_incidents(
     assert verified_client(outsider_officer).get(reverse("incidents:geojson")).json()["features"] == []
 
 
+def test_the_map_draws_the_newest_and_says_when_more_matched(make_incident, verified_client, officer, monkeypatch):
+    from decimal import Decimal
+
+    from incidents import views
+
+    monkeypatch.setattr(views, "MAP_LIMIT", 2)
+    incidents = [make_incident(latitude=Decimal("54.5"), longitude=Decimal("25.6")) for _ in range(3)]
+    client = verified_client(officer)
+    answer = client.get(reverse("incidents:geojson")).json()
+    newest = sorted(incidents, key=lambda i: (i.occurred_at, i.pk), reverse=True)[:2]
+    assert [f["id"] for f in answer["features"]] == [i.pk for i in newest]
+    assert answer["truncated"] is True
+    assert client.get(reverse("incidents:geojson") + "?severity=critical").json()["truncated"] is False
+    assert "data-truncated-text" in client.get(reverse("incidents:map")).content.decode()
+
+
 def test_csv_export_is_redacted_and_safe_for_spreadsheets(shared_incident, verified_client, partner_officer, officer):
     Incident.objects.filter(pk=shared_incident.pk).update(description='=HYPERLINK("http://x")')
     partner_csv = verified_client(partner_officer).get(reverse("incidents:csv")).content.decode()
