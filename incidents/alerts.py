@@ -6,6 +6,7 @@ periodic sweeper re-sends what no worker picked up. Retries are scheduled on the
 """
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -241,27 +242,28 @@ def _email(delivery):
     return 200
 
 
-@transaction.atomic
 def _record(delivery, now, status, retry_after, error):
-    delivery = AlertDelivery.objects.select_for_update().get(pk=delivery.pk)
-    delivery.attempts += 1
-    delivery.last_status = status
-    delivery.last_error = error
-    delivery.claimed_at = None
+    """The outcome of this attempt, written by one conditional UPDATE on the row this attempt
+    claimed. If the claim was taken back meanwhile (the sweeper frees deliveries left "sending"
+    too long), nothing is written and the delivery is tried again: at least once, never lost."""
+    attempts = delivery.attempts + 1
+    changes = {"attempts": attempts, "last_status": status, "last_error": error, "claimed_at": None}
     if status is not None and 200 <= status < 300:
-        delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, now
-    elif status == 410:
-        delivery.state = DeliveryState.DEAD
-        Subscription.objects.filter(pk=delivery.subscription_id).update(
-            is_active=False, disabled_reason=_("The endpoint answered 410 Gone.")
-        )
-    elif delivery.attempts >= len(settings.ALERTS_RETRY_SCHEDULE) + 1:
-        delivery.state = DeliveryState.DEAD
+        changes.update(state=DeliveryState.DELIVERED, delivered_at=now)
+    elif status == 410 or attempts >= len(settings.ALERTS_RETRY_SCHEDULE) + 1:
+        changes.update(state=DeliveryState.DEAD)
     else:
-        delivery.state = DeliveryState.PENDING
-        delivery.next_attempt_at = now + retry_delay(delivery.attempts, retry_after)
-    delivery.save()
-    return delivery.state
+        changes.update(state=DeliveryState.PENDING, next_attempt_at=now + retry_delay(attempts, retry_after))
+    # Only a 410 writes two rows; every other outcome is the one statement, in autocommit.
+    with transaction.atomic() if status == 410 else contextlib.nullcontext():
+        claimed = AlertDelivery.objects.filter(
+            pk=delivery.pk, state=DeliveryState.SENDING, claimed_at=delivery.claimed_at
+        ).update(**changes)
+        if claimed and status == 410:
+            Subscription.objects.filter(pk=delivery.subscription_id).update(
+                is_active=False, disabled_reason=_("The endpoint answered 410 Gone.")
+            )
+    return changes["state"] if claimed else None
 
 
 def sweep(now=None):

@@ -389,3 +389,16 @@ def test_endpoint_is_checked_again_at_delivery(lt_pl_in_force, make_incident, su
     delivery = AlertDelivery.objects.get()
     assert delivery.state == "pending" and "private or loopback" in delivery.last_error
     assert receiver.received == []
+
+
+def test_a_late_outcome_after_the_claim_was_freed_is_not_written(lt_pl_in_force, make_incident, subscription):
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    now = delivery.next_attempt_at
+    assert alerts._claim(delivery.pk, now)
+    claimed = AlertDelivery.objects.get(pk=delivery.pk)
+    # The worker hangs; the sweeper frees the delivery for another attempt (as `sweep` does).
+    AlertDelivery.objects.filter(pk=delivery.pk).update(state="pending", claimed_at=None)
+    assert alerts._record(claimed, now, 200, None, "") is None
+    delivery.refresh_from_db()
+    assert delivery.state == "pending" and delivery.attempts == 0
