@@ -84,25 +84,46 @@ def alert_create(*, incident, country, msg_type, personal_data, now=None):
         sent_at=now or timezone.now(),
         payload=incident_payload(incident, personal_data),
     )
-    for subscription in Subscription.objects.filter(agency__country=country, agency__is_active=True, is_active=True):
-        if matches(subscription, incident):
-            delivery = AlertDelivery.objects.create(
-                alert=alert, subscription=subscription, next_attempt_at=alert.sent_at
-            )
-            _enqueue_on_commit(delivery.pk)
+    subscriptions = Subscription.objects.filter(agency__country=country, agency__is_active=True, is_active=True)
+    deliveries = [
+        AlertDelivery(alert=alert, subscription=subscription, next_attempt_at=alert.sent_at)
+        for subscription in subscriptions
+        if matches(subscription, incident)
+    ]
+    if deliveries:
+        AlertDelivery.objects.bulk_create(deliveries)
+        # One message per alert at commit, however many partners subscribed: a worker fans it
+        # out (`enqueue_deliveries`), so the committing request does not publish fifty.
+        _on_commit_send("send_alert", alert.pk)
     return alert
 
 
-def _enqueue_on_commit(delivery_id):
+def enqueue_deliveries(alert_id):
+    """One delivery task per pending delivery of the alert (run by a worker after the commit)."""
     from incidents.tasks import deliver_alert
 
+    pending = AlertDelivery.objects.filter(alert_id=alert_id, state=DeliveryState.PENDING)
+    ids = list(pending.values_list("pk", flat=True))
+    for delivery_id in ids:
+        deliver_alert.delay(delivery_id)
+    return len(ids)
+
+
+def _on_commit_send(task_name, object_id):
     def send():
+        from incidents import tasks
+
+        task = getattr(tasks, task_name)
         try:
-            deliver_alert.delay(delivery_id)
+            task.delay(object_id)
         except Exception:  # the broker is down: the sweeper sends it later
             return
 
     transaction.on_commit(send)
+
+
+def _enqueue_on_commit(delivery_id):
+    _on_commit_send("deliver_alert", delivery_id)
 
 
 def matches(subscription, incident):

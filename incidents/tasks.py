@@ -21,6 +21,12 @@ def resync_for_agreement(agreement_id):
     return count
 
 
+@shared_task(name="incidents.tasks.send_alert", acks_late=True)
+def send_alert(alert_id):
+    """Fan a new alert out to its deliveries, one task each (safe to repeat: each is claimed)."""
+    return alerts.enqueue_deliveries(alert_id)
+
+
 @shared_task(name="incidents.tasks.deliver_alert", acks_late=True)
 def deliver_alert(delivery_id):
     """One attempt at one delivery; claimed on its row, so duplicates of this message do nothing."""
