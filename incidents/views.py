@@ -89,7 +89,7 @@ def incident_map(request):
 
 EXPORT_LIMIT = 5000
 # The map draws the newest this many; it says so, and filters or a map area narrow it down.
-MAP_LIMIT = 1000
+MAP_LIMIT = 500
 
 
 def _audit_export(request, incidents, action):
