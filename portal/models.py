@@ -260,14 +260,6 @@ class ChainedManager(models.Manager):
 class AuditEntry(AuditRecord):
     """One line of the append-only audit log; each line holds the hash of the one before."""
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="audit_entries",
-    )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
