@@ -51,6 +51,15 @@ INCIDENT_FIELDS = (
 SHARING_FIELDS = {"category", "marking", "has_personal_data"}
 
 
+def foreign_reads_record(*, actor, rows, action, request=None):
+    """Reads of other countries' incidents go to the audit log: one entry per answer.
+    `rows`: (incident id, owner country) of what was read."""
+    country_id = actor.agency.country_id
+    foreign = [pk for pk, owner in rows if owner != country_id]
+    if foreign:
+        audit.record(action, actor=actor, request=request, details={"incidents": foreign})
+
+
 def _owner_agency_member(user, incident):
     return getattr(user, "agency_id", None) == incident.agency_id
 

@@ -93,9 +93,9 @@ MAP_LIMIT = 500
 
 
 def _audit_export(request, incidents, action):
-    foreign = [i.pk for i in incidents if i.country_id != request.user.agency.country_id]
-    if foreign:
-        audit.record(action, actor=request.user, request=request, details={"incidents": foreign})
+    services.foreign_reads_record(
+        actor=request.user, rows=[(i.pk, i.country_id) for i in incidents], action=action, request=request
+    )
 
 
 @login_required
@@ -109,13 +109,9 @@ def incident_geojson(request):
     truncated = len(rows) > MAP_LIMIT
     rows = rows[:MAP_LIMIT]
     categories, markings = dict(IncidentCategory.choices), dict(TLP.choices)
-    categories = {value: str(label) for value, label in categories.items()}
     detail_prefix = reverse("incidents:detail", args=[0]).removesuffix("0/")  # one reverse() per answer
-    own_country = request.user.agency.country_id
-    features, foreign = [], []
+    features = []
     for pk, reference, category, occurred_at, severity, marking, country_id, exercise_id, lat, lon in rows:
-        if country_id != own_country:
-            foreign.append(pk)
         features.append(
             {
                 "type": "Feature",
@@ -133,8 +129,9 @@ def incident_geojson(request):
                 },
             }
         )
-    if foreign:
-        audit.record("incident.exported", actor=request.user, request=request, details={"incidents": foreign})
+    services.foreign_reads_record(
+        actor=request.user, rows=[(row[0], row[6]) for row in rows], action="incident.exported", request=request
+    )
     return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": truncated})
 
 

@@ -21,7 +21,6 @@ from incidents.api.serializers import (
 )
 from incidents.models import Incident, IncidentQuerySet
 from incidents.stix import incident_bundle
-from portal import audit
 from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
 from portal.models import APIScope
 from training.models import Exercise
@@ -40,11 +39,9 @@ class IncidentCursor(CursorPagination):
 
 
 def _audit_foreign(request, incidents, action):
-    """Reads of other countries' incidents go to the audit log (one entry per answer)."""
-    country_id = request.user.agency.country_id
-    foreign = [i.pk for i in incidents if i.country_id != country_id]
-    if foreign:
-        audit.record(action, actor=request.user, request=request, details={"incidents": foreign})
+    services.foreign_reads_record(
+        actor=request.user, rows=[(i.pk, i.country_id) for i in incidents], action=action, request=request
+    )
 
 
 FILTER_NAMES = frozenset(IncidentFilterIn._declared_fields)
