@@ -80,7 +80,7 @@ def can_manage(user, obj):
     return user.agency_id in {agency.pk for agency in taking_part(obj)}
 
 
-def _require_manager(user, obj):
+def require_manager(user, obj):
     if not can_manage(user, obj):
         raise PermissionDenied(_("Only liaison officers and supervisors of an agency taking part may change this."))
 
@@ -278,7 +278,7 @@ def patrol_save(
         raise PermissionDenied(_("Only liaison officers and supervisors plan joint patrols."))
     if patrol is not None:
         patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
-        _require_manager(actor, patrol)
+        require_manager(actor, patrol)
         if patrol.status not in EDITABLE:
             raise ValidationError(_("A completed or cancelled patrol can no longer change."))
     participants = [(agency, list(officers), list(assets)) for agency, officers, assets in participants]
@@ -337,11 +337,8 @@ def _tell_officers(activity, actor, title):
     )
 
 
-@transaction.atomic
-def activity_transition(*, activity, to_status, actor, reason="", request=None):
-    """planned → under way → completed; cancelled (with a reason) from either of the first two."""
-    activity = type(activity).objects.select_for_update().get(pk=activity.pk)
-    _require_manager(actor, activity)
+def _check_transition(activity, to_status, reason):
+    """The lifecycle every patrol, exercise and course follows; returns the target status."""
     to_status = ActivityStatus(to_status)
     if to_status not in TRANSITIONS[ActivityStatus(activity.status)]:
         raise ValidationError(
@@ -350,6 +347,15 @@ def activity_transition(*, activity, to_status, actor, reason="", request=None):
         )
     if to_status == S.CANCELLED and not reason.strip():
         raise ValidationError({"reason": _("Say why it is cancelled.")})
+    return to_status
+
+
+@transaction.atomic
+def activity_transition(*, activity, to_status, actor, reason="", request=None):
+    """planned → under way → completed; cancelled (with a reason) from either of the first two."""
+    activity = type(activity).objects.select_for_update().get(pk=activity.pk)
+    require_manager(actor, activity)
+    to_status = _check_transition(activity, to_status, reason)
     if (
         to_status == S.UNDER_WAY
         and isinstance(activity, Patrol)
@@ -375,7 +381,7 @@ def activity_transition(*, activity, to_status, actor, reason="", request=None):
 def patrol_report_save(*, patrol, actor, summary, hours, distance_km, observations="", incidents=(), request=None):
     """The report of a completed patrol; incidents linked must be ones the author may see."""
     patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
-    _require_manager(actor, patrol)
+    require_manager(actor, patrol)
     if patrol.status != S.COMPLETED:
         raise ValidationError(_("The report is written once the patrol is completed."))
     planned_hours = (patrol.ends_at - patrol.starts_at).total_seconds() / 3600
@@ -435,7 +441,7 @@ def exercise_save(
         raise PermissionDenied(_("Only liaison officers and supervisors plan exercises."))
     if exercise is not None:
         exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
-        _require_manager(actor, exercise)
+        require_manager(actor, exercise)
         if exercise.status not in EDITABLE:
             raise ValidationError(_("A completed or cancelled exercise can no longer change."))
     _check_times(starts_at, ends_at)
@@ -502,7 +508,7 @@ def _set_objectives(exercise, texts):
 @transaction.atomic
 def exercise_participant_add(*, exercise, user, role, actor, request=None):
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
-    _require_manager(actor, exercise)
+    require_manager(actor, exercise)
     if exercise.status not in EDITABLE:
         raise ValidationError(_("A completed or cancelled exercise can no longer change."))
     if user.agency_id not in {a.pk for a in taking_part(exercise)} or not user.is_active:
@@ -541,7 +547,7 @@ def exercise_participant_add(*, exercise, user, role, actor, request=None):
 @transaction.atomic
 def exercise_participant_remove(*, participant, actor, request=None):
     exercise = Exercise.objects.select_for_update().get(pk=participant.exercise_id)
-    _require_manager(actor, exercise)
+    require_manager(actor, exercise)
     if participant.injects.exists():
         raise ValidationError(_("This participant receives injects; move or remove them first."))
     participant.delete()
@@ -558,7 +564,7 @@ def exercise_participant_remove(*, participant, actor, request=None):
 @transaction.atomic
 def inject_add(*, exercise, at, description, recipient, actor, request=None):
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
-    _require_manager(actor, exercise)
+    require_manager(actor, exercise)
     if recipient.exercise_id != exercise.pk:
         raise ValidationError({"recipient": _("The recipient must take part in this exercise.")})
     if not (exercise.starts_at <= at <= exercise.ends_at):
@@ -578,7 +584,7 @@ def inject_add(*, exercise, at, description, recipient, actor, request=None):
 @transaction.atomic
 def after_action_save(*, exercise, actor, summary, lessons_learned, request=None):
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
-    _require_manager(actor, exercise)
+    require_manager(actor, exercise)
     if exercise.status != S.COMPLETED:
         raise ValidationError(_("The after-action report is written once the exercise is completed."))
     if not summary.strip() or not lessons_learned.strip():
@@ -594,7 +600,7 @@ def after_action_save(*, exercise, actor, summary, lessons_learned, request=None
 @transaction.atomic
 def observation_add(*, objective, kind, text, actor, request=None):
     exercise = objective.exercise
-    _require_manager(actor, exercise)
+    require_manager(actor, exercise)
     if not hasattr(exercise, "after_action"):
         raise ValidationError(_("Write the after-action report first."))
     if not text.strip():
@@ -618,7 +624,7 @@ def sop_documents_for(user):
 @transaction.atomic
 def corrective_action_add(*, exercise, actor, description, owner_agency, due_on, sop_document=None, request=None):
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
-    _require_manager(actor, exercise)
+    require_manager(actor, exercise)
     if not hasattr(exercise, "after_action"):
         raise ValidationError(_("Write the after-action report first."))
     if owner_agency.pk not in {a.pk for a in taking_part(exercise)}:
@@ -642,7 +648,7 @@ def corrective_action_add(*, exercise, actor, description, owner_agency, due_on,
 def corrective_action_update(*, action, actor, status, closing_note="", request=None):
     """Move an action along; one that changes an SOP closes only with the SOP's new version."""
     action = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
-    _require_manager(actor, action.exercise)
+    require_manager(actor, action.exercise)
     if action.status == ActionStatus.CLOSED:
         raise ValidationError(_("This action is closed."))
     if status == ActionStatus.CLOSED:
@@ -712,7 +718,7 @@ def programme_save(
         raise PermissionDenied(_("Only liaison officers and supervisors manage programmes."))
     if programme is not None:
         programme = Programme.objects.select_for_update().get(pk=programme.pk)
-        _require_manager(actor, programme)
+        require_manager(actor, programme)
     agencies = list(agencies)
     if not agencies:
         raise ValidationError({"agencies": _("Choose the participating agencies.")})
@@ -749,7 +755,7 @@ def programme_save(
 @transaction.atomic
 def spending_add(*, programme, actor, spent_on, amount, description, request=None):
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
-    _require_manager(actor, programme)
+    require_manager(actor, programme)
     spent = programme.spending.aggregate(total=Sum("amount"))["total"] or 0
     if spent + amount > programme.budget:
         raise ValidationError(
@@ -772,7 +778,7 @@ def course_save(
     *, programme, actor, title, place, trainer_agency, starts_at, ends_at, trainees, course=None, request=None
 ):
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
-    _require_manager(actor, programme)
+    require_manager(actor, programme)
     _check_times(starts_at, ends_at)
     if not (programme.starts_on <= timezone.localdate(starts_at) and timezone.localdate(ends_at) <= programme.ends_on):
         raise ValidationError({"starts_at": _("A course takes place within the programme's dates.")})
@@ -805,16 +811,9 @@ def course_save(
 @transaction.atomic
 def course_transition(*, course, to_status, actor, reason="", completed=(), request=None):
     """Like a patrol's lifecycle; on completion, who completed it is recorded."""
-    _require_manager(actor, course.programme)
+    require_manager(actor, course.programme)
     course = Course.objects.select_for_update().get(pk=course.pk)
-    to_status = ActivityStatus(to_status)
-    if to_status not in TRANSITIONS[ActivityStatus(course.status)]:
-        raise ValidationError(
-            _("A %(from)s activity cannot become %(to)s.")
-            % {"from": course.get_status_display().lower(), "to": to_status.label.lower()}
-        )
-    if to_status == S.CANCELLED and not reason.strip():
-        raise ValidationError({"reason": _("Say why it is cancelled.")})
+    to_status = _check_transition(course, to_status, reason)
     course.status = to_status
     course.cancel_reason = reason.strip() if to_status == S.CANCELLED else ""
     course.save(update_fields=["status", "cancel_reason", "updated_at"])
@@ -829,7 +828,7 @@ def course_transition(*, course, to_status, actor, reason="", completed=(), requ
 
 @transaction.atomic
 def indicator_save(*, programme, actor, name, baseline, target, unit="", request=None):
-    _require_manager(actor, programme)
+    require_manager(actor, programme)
     if baseline == target:
         raise ValidationError({"target": _("The target must differ from the baseline.")})
     indicator = Indicator.objects.create(
@@ -843,7 +842,7 @@ def indicator_save(*, programme, actor, name, baseline, target, unit="", request
 
 @transaction.atomic
 def measurement_add(*, indicator, actor, measured_on, value, request=None):
-    _require_manager(actor, indicator.programme)
+    require_manager(actor, indicator.programme)
     if measured_on > timezone.localdate():
         raise ValidationError({"measured_on": _("A measurement cannot be in the future.")})
     if indicator.measurements.filter(measured_on=measured_on).exists():

@@ -46,11 +46,6 @@ def _form_page(request, form, *, title, cancel_url, action, success, template="t
     return render(request, template, {"form": form, "title": title, "cancel_url": cancel_url, **(extra or {})})
 
 
-def _require_manager(user, obj):
-    if not services.can_manage(user, obj):
-        raise PermissionDenied(_("Only liaison officers and supervisors of an agency taking part may change this."))
-
-
 def _require_planner(user):
     if not services.is_planner(user):
         raise PermissionDenied(_("Only liaison officers and supervisors plan joint work."))
@@ -91,7 +86,7 @@ def _transition_page(request, activity, target, detail_url):
     if target not in ActivityStatus.values:
         raise Http404
     target = ActivityStatus(target)
-    _require_manager(request.user, activity)
+    services.require_manager(request.user, activity)
     form = forms.TransitionForm(_post(request))
     if target != ActivityStatus.CANCELLED:
         del form.fields["reason"]
@@ -131,7 +126,7 @@ def patrol_list(request):
 def _patrol_form_page(request, patrol=None):
     _require_planner(request.user)
     if patrol is not None:
-        _require_manager(request.user, patrol)
+        services.require_manager(request.user, patrol)
     form = forms.PatrolForm(_post(request), user=request.user, patrol=patrol)
 
     def action(data):
@@ -205,7 +200,7 @@ def patrol_transition(request, pk, target):
 @require_http_methods(["GET", "POST"])
 def patrol_report(request, pk):
     patrol = selectors.patrol_get(request.user, pk)
-    _require_manager(request.user, patrol)
+    services.require_manager(request.user, patrol)
     form = forms.PatrolReportForm(_post(request), user=request.user, patrol=patrol)
     return _form_page(
         request,
@@ -232,7 +227,7 @@ def exercise_list(request):
 def _exercise_form_page(request, exercise=None):
     _require_planner(request.user)
     if exercise is not None:
-        _require_manager(request.user, exercise)
+        services.require_manager(request.user, exercise)
     form = forms.ExerciseForm(_post(request), user=request.user, exercise=exercise)
     return _form_page(
         request,
@@ -297,7 +292,7 @@ def exercise_transition(request, pk, target):
 
 def _exercise_subform(request, pk, form_class, *, title, success, service, form_kwargs=None, **service_kwargs):
     exercise = selectors.exercise_get(request.user, pk)
-    _require_manager(request.user, exercise)
+    services.require_manager(request.user, exercise)
     form = form_class(_post(request), **({"exercise": exercise} if form_kwargs is None else form_kwargs(exercise)))
 
     def action(data):
@@ -379,7 +374,7 @@ def after_action(request, pk):
 @require_http_methods(["GET", "POST"])
 def observation_add(request, pk):
     exercise = selectors.exercise_get(request.user, pk)
-    _require_manager(request.user, exercise)
+    services.require_manager(request.user, exercise)
     form = forms.ObservationForm(_post(request), exercise=exercise)
     return _form_page(
         request,
@@ -412,7 +407,7 @@ def action_add(request, pk):
 def action_update(request, pk, action_pk):
     exercise = selectors.exercise_get(request.user, pk)
     action_obj = get_object_or_404(CorrectiveAction, pk=action_pk, exercise=exercise)
-    _require_manager(request.user, exercise)
+    services.require_manager(request.user, exercise)
     form = forms.ActionStatusForm(_post(request), initial={"status": action_obj.status})
     return _form_page(
         request,
@@ -443,7 +438,7 @@ def programme_list(request):
 def _programme_form_page(request, programme=None):
     _require_planner(request.user)
     if programme is not None:
-        _require_manager(request.user, programme)
+        services.require_manager(request.user, programme)
     form = forms.ProgrammeForm(_post(request), user=request.user, programme=programme)
     return _form_page(
         request,
@@ -496,7 +491,7 @@ def programme_detail(request, pk):
 
 def _programme_subform(request, pk, form_class, *, title, success, service, form_kwargs=None, target=None):
     programme = selectors.programme_get(request.user, pk)
-    _require_manager(request.user, programme)
+    services.require_manager(request.user, programme)
     obj = target(programme) if target else None
     form = form_class(_post(request), **(form_kwargs(programme, obj) if form_kwargs else {}))
 
@@ -532,7 +527,7 @@ def spending_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def course_edit(request, pk, course_pk=None):
     programme = selectors.programme_get(request.user, pk)
-    _require_manager(request.user, programme)
+    services.require_manager(request.user, programme)
     course = get_object_or_404(Course, pk=course_pk, programme=programme) if course_pk else None
     form = forms.CourseForm(_post(request), programme=programme, course=course)
     return _form_page(
@@ -554,7 +549,7 @@ def course_transition(request, pk, course_pk, target):
     programme = selectors.programme_get(request.user, pk)
     course = get_object_or_404(Course, pk=course_pk, programme=programme)
     if target == ActivityStatus.COMPLETED:
-        _require_manager(request.user, programme)
+        services.require_manager(request.user, programme)
         form = forms.CourseCompletionForm(_post(request), course=course)
         return _form_page(
             request,
