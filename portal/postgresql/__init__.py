@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, reading time stamps with psycopg's compiled loader."""
