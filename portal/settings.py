@@ -175,6 +175,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
 # The idle timeout is kept by portal.middleware.SessionIdleMiddleware, which refreshes the expiry
 # at most this often rather than writing the session on every request.
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database sessions, read with one plain statement (portal/sessions.py).
+SESSION_ENGINE = "portal.sessions"
 SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

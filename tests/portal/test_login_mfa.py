@@ -215,3 +215,24 @@ def test_a_removed_or_unconfirmed_authenticator_ends_the_verified_session(client
     officer.totpdevice_set.all().delete()
     response = client.get("/")
     assert response.status_code == 302 and reverse("mfa_setup") in response.url
+
+
+def test_the_session_store_reads_only_live_sessions_by_their_key(db, clock):
+    from django.contrib.sessions.models import Session
+
+    from portal.sessions import SessionStore
+
+    store = SessionStore()
+    store["agency"] = "LT-SBGS"
+    store.set_expiry(600)
+    store.save()
+    key = store.session_key
+
+    assert SessionStore(key).load() == {"agency": "LT-SBGS", "_session_expiry": 600}
+    unknown = SessionStore("x" * 32)
+    assert unknown.load() == {} and unknown.session_key is None
+
+    clock.advance(seconds=601)
+    expired = SessionStore(key)
+    assert expired.load() == {} and expired.session_key is None
+    assert Session.objects.filter(pk=key).exists()  # still there until clearsessions; never honoured
