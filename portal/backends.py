@@ -24,8 +24,11 @@ class PortalModelBackend(ModelBackend):
     def get_user(self, user_id):
         users = get_user_model()._default_manager.select_related("agency__country")
         confirmed = RawSQL(CONFIRMED_TOTP_SQL, ())  # noqa: S611  (fixed SQL, no input in it)
-        user = users.annotate(confirmed_totp_id=confirmed).filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            user = users.annotate(confirmed_totp_id=confirmed).get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 class PortalOTPMiddleware(OTPMiddleware):

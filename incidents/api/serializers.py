@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentStatus, Severity
 from incidents.services import INCIDENT_FIELDS
-from portal.api.serializers import PlannedRepresentation
+from portal.api.serializers import PlannedListSerializer, PlannedRepresentation
 from portal.choices import TLP, IncidentCategory
 from portal.models import Country
 
@@ -22,6 +22,7 @@ class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
 
     class Meta:
         model = Incident
+        list_serializer_class = PlannedListSerializer
         fields = [
             "id",
             "reference",
