@@ -1,34 +1,104 @@
 """Authentication: Django's model backend and django-otp's middleware, each reading what a
 signed-in person's request needs in the one query that loads the person."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models.expressions import RawSQL
+from django.db import connections, router
 from django.utils.functional import SimpleLazyObject
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-# The person's first confirmed authenticator; written out rather than as a Subquery, whose
-# compilation on every request cost more than running it.
-CONFIRMED_TOTP_SQL = (
-    f"SELECT d.id FROM {TOTPDevice._meta.db_table} d"  # noqa: S608  (table names only, no input)
-    f" WHERE d.user_id = {get_user_model()._meta.db_table}.id AND d.confirmed ORDER BY d.id LIMIT 1"
-)
+
+class PersonQuery:
+    """One statement reading a person, their agency and its country (the gate asks for both on
+    every request) and the id of their first confirmed authenticator; the models are built from
+    its row as `select_related` would build them, so `person.agency.country` costs no query.
+
+    Written once per process from the models' own fields, rather than built by the ORM on every
+    request: building that query cost more than running it."""
+
+    def __init__(self, using):
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        user_model = get_user_model()
+        agency_field = user_model._meta.get_field("agency")
+        country_field = agency_field.related_model._meta.get_field("country")
+        self.using = using
+        self.parts = []  # (model, its attnames, index of its pk, converters, link from the previous model)
+        columns = []
+        for alias, model, link in (("u", user_model, None), ("a", agency_field.related_model, agency_field)):
+            self._add(connection, quote, columns, alias, model, link)
+        self._add(connection, quote, columns, "c", country_field.related_model, country_field)
+        device = TOTPDevice._meta
+        confirmed = (
+            f"SELECT d.{quote(device.pk.column)} FROM {quote(device.db_table)} d"  # noqa: S608  (names only)
+            f" WHERE d.{quote(device.get_field('user').column)} = u.{quote(user_model._meta.pk.column)}"
+            f" AND d.{quote(device.get_field('confirmed').column)} ORDER BY d.{quote(device.pk.column)} LIMIT 1"
+        )
+        self.sql = (
+            f"SELECT {', '.join(columns)}, ({confirmed})"  # noqa: S608  (names only; the id is a parameter)
+            f" FROM {quote(user_model._meta.db_table)} u"
+            f" LEFT JOIN {quote(agency_field.related_model._meta.db_table)} a"
+            f" ON a.{quote(agency_field.target_field.column)} = u.{quote(agency_field.column)}"
+            f" LEFT JOIN {quote(country_field.related_model._meta.db_table)} c"
+            f" ON c.{quote(country_field.target_field.column)} = a.{quote(country_field.column)}"
+            f" WHERE u.{quote(user_model._meta.pk.column)} = %s"
+        )
+
+    def _add(self, connection, quote, columns, alias, model, link):
+        fields = model._meta.concrete_fields
+        columns.extend(f"{alias}.{quote(field.column)}" for field in fields)
+        converters = [
+            (index, field.get_db_converters(connection) + connection.ops.get_db_converters(field.get_col(alias)), field)
+            for index, field in enumerate(fields)
+        ]
+        converters = [(index, functions, field) for index, functions, field in converters if functions]
+        primary = fields.index(model._meta.pk)
+        self.parts.append((model, [field.attname for field in fields], primary, converters, link))
+
+    def get(self, user_id):
+        """The person with that id, or None."""
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        start, previous, first = 0, None, None
+        for model, attnames, primary, converters, link in self.parts:
+            values = list(row[start : start + len(attnames)])
+            start += len(attnames)
+            for index, functions, field in converters:
+                for convert in functions:
+                    values[index] = convert(values[index], field, connection)
+            # A missing agency (or country) reads as a row of NULLs, as in select_related.
+            instance = model.from_db(self.using, attnames, values) if values[primary] is not None else None
+            if previous is None:
+                first = instance
+            elif link is not None:
+                link.set_cached_value(previous, instance)
+            previous = instance
+            if instance is None:
+                break
+        first.confirmed_totp_id = row[-1]
+        return first
+
+
+@functools.cache
+def person_query(using):
+    return PersonQuery(using)
 
 
 class PortalModelBackend(ModelBackend):
-    """Loads a person with their agency and country (the gate asks for them on every request)
-    and the id of their confirmed authenticator, which `PortalOTPMiddleware` checks."""
+    """Loads a person with their agency and country and the id of their confirmed authenticator,
+    which `PortalOTPMiddleware` checks, in one statement (`PersonQuery`)."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("agency__country")
-        confirmed = RawSQL(CONFIRMED_TOTP_SQL, ())  # noqa: S611  (fixed SQL, no input in it)
-        try:
-            user = users.annotate(confirmed_totp_id=confirmed).get(pk=user_id)
-        except get_user_model().DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = person_query(router.db_for_read(get_user_model())).get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class PortalOTPMiddleware(OTPMiddleware):
