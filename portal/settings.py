@@ -363,6 +363,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # unless told to reuse it: a new PostgreSQL connection per webhook delivery was most of the
 # time a burst of deliveries took. Connections are now closed once in this many tasks.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+# Webhook deliveries wait on partners' servers: a deployment can give them a queue of their own,
+# consumed by a worker with many threads, while other tasks keep a prefork worker with hard time
+# limits (docker-compose.yml does). By default everything goes to Celery's one queue.
+CELERY_ALERTS_QUEUE = env.str("CELERY_ALERTS_QUEUE", default="celery")
+CELERY_TASK_ROUTES = {
+    "incidents.tasks.send_alert": {"queue": CELERY_ALERTS_QUEUE},
+    "incidents.tasks.deliver_alert": {"queue": CELERY_ALERTS_QUEUE},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -112,3 +112,38 @@ def test_no_migrations_are_missing(db):
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize(("queue", "expected"), [(None, "celery"), ("alerts", "alerts")])
+def test_webhook_deliveries_go_to_the_alerts_queue_and_everything_else_to_celerys(queue, expected):
+    """What the Celery app itself routes, in a process started with the deployment's setting."""
+    code = (
+        "import json; from portal.celery import app; app.loader.import_default_modules(); "
+        "route = lambda name: app.amqp.router.route({}, name)['queue'].name; "
+        "print(json.dumps({name: route(name) for name in ("
+        "'incidents.tasks.send_alert', 'incidents.tasks.deliver_alert', "
+        "'incidents.tasks.sweep_alert_deliveries', 'portal.tasks.record_heartbeat')}))"
+    )
+    result = run({"DEBUG": "1", **({"CELERY_ALERTS_QUEUE": queue} if queue else {})}, "-c", code)
+    assert result.returncode == 0, result.stderr
+    queues = json.loads(result.stdout.strip().splitlines()[-1])
+    assert queues["incidents.tasks.send_alert"] == queues["incidents.tasks.deliver_alert"] == expected
+    assert queues["incidents.tasks.sweep_alert_deliveries"] == queues["portal.tasks.record_heartbeat"] == "celery"
+
+
+def test_docker_compose_runs_a_worker_for_every_queue():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    queue = services["web"]["environment"]["CELERY_ALERTS_QUEUE"]
+    consumed = {}
+    for name, service in services.items():
+        command = service.get("command")
+        if isinstance(command, list) and command[:4] == ["celery", "-A", "portal", "worker"]:
+            for value in command[command.index("-Q") + 1].split(","):
+                consumed.setdefault(value, []).append((name, command))
+    assert set(consumed) == {"celery", queue}
+    (_name, alerts_command), *_rest = consumed[queue]
+    assert "--pool=threads" in alerts_command
+    assert {"db", "redis", "web", "beat"} <= set(services)
