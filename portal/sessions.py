@@ -12,17 +12,17 @@ from django.utils import timezone
 
 
 class SessionStore(db.SessionStore):
-    def _get_session_from_db(self):
+    def load(self):
         model = self.model
         connection = connections[router.db_for_read(model)]
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT session_data, expire_date FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608  (table name only)
+                f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608  (table name only)
                 [self.session_key, timezone.now()],
             )
             row = cursor.fetchone()
         if row is None:
-            self._session_key = None
-            return None
-        return model(session_key=self.session_key, session_data=row[0], expire_date=row[1])
+            self._session_key = None  # as Django's store: a missing or expired session starts afresh
+            return {}
+        return self.decode(row[0])
