@@ -29,9 +29,12 @@ class PersonQuery:
         self.using = using
         self.parts = []  # (model, its attnames, index of its pk, converters, link from the previous model)
         columns = []
-        for alias, model, link in (("u", user_model, None), ("a", agency_field.related_model, agency_field)):
+        for alias, model, link in (
+            ("u", user_model, None),
+            ("a", agency_field.related_model, agency_field),
+            ("c", country_field.related_model, country_field),
+        ):
             self._add(connection, quote, columns, alias, model, link)
-        self._add(connection, quote, columns, "c", country_field.related_model, country_field)
         device = TOTPDevice._meta
         confirmed = (
             f"SELECT d.{quote(device.pk.column)} FROM {quote(device.db_table)} d"  # noqa: S608  (names only)
@@ -51,11 +54,13 @@ class PersonQuery:
     def _add(self, connection, quote, columns, alias, model, link):
         fields = model._meta.concrete_fields
         columns.extend(f"{alias}.{quote(field.column)}" for field in fields)
-        converters = [
-            (index, field.get_db_converters(connection) + connection.ops.get_db_converters(field.get_col(alias)), field)
-            for index, field in enumerate(fields)
-        ]
-        converters = [(index, functions, field) for index, functions, field in converters if functions]
+        # The converters the ORM applies to each column (none for these fields on PostgreSQL).
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(alias)
+            functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if functions:
+                converters.append((index, functions, column))
         primary = fields.index(model._meta.pk)
         self.parts.append((model, [field.attname for field in fields], primary, converters, link))
 
@@ -71,9 +76,9 @@ class PersonQuery:
         for model, attnames, primary, converters, link in self.parts:
             values = list(row[start : start + len(attnames)])
             start += len(attnames)
-            for index, functions, field in converters:
+            for index, functions, column in converters:
                 for convert in functions:
-                    values[index] = convert(values[index], field, connection)
+                    values[index] = convert(values[index], column, connection)
             # A missing agency (or country) reads as a row of NULLs, as in select_related.
             instance = model.from_db(self.using, attnames, values) if values[primary] is not None else None
             if previous is None:
