@@ -13,6 +13,11 @@ from django.utils import timezone
 
 class SessionStore(db.SessionStore):
     def load(self):
+        if not self.session_key.isascii() or not self.session_key.isalnum():
+            # Keys are letters and digits; a forged cookie (a NUL byte, which PostgreSQL refuses
+            # in text, say) is a missing session, not a server error.
+            self._session_key = None
+            return {}
         model = self.model
         connection = connections[router.db_for_read(model)]
         table = connection.ops.quote_name(model._meta.db_table)

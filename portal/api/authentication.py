@@ -1,5 +1,7 @@
 """How callers of the API prove who they are: partner systems by API key, people by session."""
 
+import re
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -44,6 +46,9 @@ class PartnerSystem:
         return f"{self.agency.code} / {self.api_key.name}"
 
 
+KEY_FORMAT = re.compile(r"[A-Za-z0-9]+\.[A-Za-z0-9]+")
+
+
 class AgencyAPIKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
@@ -55,7 +60,9 @@ class AgencyAPIKeyAuthentication(authentication.BaseAuthentication):
         if keyword.lower() != self.keyword.lower():
             return None
         key = key.strip()
-        if not key or " " in key or "." not in key:
+        # Keys are "<prefix>.<secret>" in letters and digits; anything else (a NUL byte, which
+        # PostgreSQL refuses in text, included) is refused before the key table is read.
+        if not KEY_FORMAT.fullmatch(key):
             raise exceptions.AuthenticationFailed(_("Malformed API key."), code="invalid_api_key")
         prefix = key.partition(".")[0]
         api_key = AgencyAPIKey.objects.select_related("agency__country").filter(prefix=prefix).first()

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from portal import services
@@ -205,6 +205,9 @@ def test_officer_cannot_manage_keys(verified_client, officer):
 
 
 @given(header=st.text(max_size=200))
+@example(header="\x00")
+@example(header="abc\x00.def")
+@example(header="Ux8tKfKD.3JNw6FZxPuYXmoy02BGRKykq7DEZFBML")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_authorization_header_gets_a_json_answer_never_a_500(client, db, header):
     try:

@@ -229,8 +229,9 @@ def test_the_session_store_reads_only_live_sessions_by_their_key(db, clock):
     key = store.session_key
 
     assert SessionStore(key).load() == {"agency": "LT-SBGS", "_session_expiry": 600}
-    unknown = SessionStore("x" * 32)
-    assert unknown.load() == {} and unknown.session_key is None
+    for forged in ("x" * 32, "abcdefgh\x00ijkl", "abcdefgh'; --", "ä" * 32):
+        unknown = SessionStore(forged)
+        assert unknown.load() == {} and unknown.session_key is None
 
     clock.advance(seconds=601)
     expired = SessionStore(key)
