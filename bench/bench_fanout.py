@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import transaction
 from django.utils import timezone
 
-from bench.harness import Figures, Result, children, rss_kb, rss_peak_kb
+from bench.harness import Figures, Result, children, memory_kb
 from incidents.alerts import new_secret, sign
 from portal.testing import Receiver, Worker, wait_for
 
@@ -163,7 +163,7 @@ def direct_posts(receivers, count, threads):
 
 def worker_memory_kb(worker):
     pids = [worker.pid, *children(worker.pid)]
-    return sum(rss_peak_kb(p) or 0 for p in pids), sum(rss_kb(p) or 0 for p in pids)
+    return sum(memory_kb(p, peak=True) or 0 for p in pids), sum(memory_kb(p) or 0 for p in pids)
 
 
 def run(ctx):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.test import Client
 
-from bench.harness import Figures, Result, children, rss_kb, rss_peak_kb
+from bench.harness import Figures, Result, children, memory_kb
 from bench.seed import TYPICAL
 from portal.testing import ROOT, database_url, free_port, make_verified, wait_for
 
@@ -168,10 +168,10 @@ def run(ctx):
 
     portal = Gunicorn("portal.wsgi:application", ctx.workdir)
     try:
-        idle = max(rss_kb(pid) or 0 for pid in portal.workers)
+        idle = max(memory_kb(pid) or 0 for pid in portal.workers)
         print("  portal (GET /api/v1/incidents/):")
         best, points, tool = sweep(f"{portal.url}/api/v1/incidents/", headers, connections, seconds)
-        peak = max(rss_peak_kb(pid) or 0 for pid in portal.workers)
+        peak = max(memory_kb(pid, peak=True) or 0 for pid in portal.workers)
     finally:
         portal.stop()
     report.add(

@@ -154,22 +154,13 @@ def compare(old_path, new_path):
         print(f"{name:<60} {before:>12} {after:>12} {change:>8}")
 
 
-def rss_peak_kb(pid):
-    """Peak resident memory of a process (VmHWM), in kB; None when it cannot be read."""
+def memory_kb(pid, peak=False):
+    """Resident memory of a process in kB: current (VmRSS) or its peak (VmHWM); None when it
+    cannot be read."""
+    key = "VmHWM:" if peak else "VmRSS:"
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def rss_kb(pid):
-    """Current resident memory of a process (VmRSS), in kB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1])
     except OSError:
         return None

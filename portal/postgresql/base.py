@@ -21,6 +21,8 @@ from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format
 
 TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
+# psycopg's own loader for the type: the compiled one when psycopg-binary (or psycopg-c) is there.
+PSYCOPG_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
 
 
 class TimestamptzLoader(Loader):
@@ -33,7 +35,7 @@ class TimestamptzLoader(Loader):
 
     def __init__(self, oid, context=None):
         super().__init__(oid, context)
-        self._parse = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)(oid, context).load
+        self._parse = PSYCOPG_LOADER(oid, context).load
         if self._parse(b"2000-01-01 00:00:00+00").tzinfo is self.timezone:
             # The connection's time zone is the one Django asks for (UTC, as Django sets it):
             # psycopg's result already is Django's, so psycopg's loader is called directly.
