@@ -36,6 +36,27 @@ CONTENT_EDITABLE = {AgreementStatus.DRAFT, AgreementStatus.NEGOTIATION}
 FINAL_STATES = {AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}
 
 
+def end_of_day(day):
+    """The first moment after `day` in the portal's time zone (aware)."""
+    import datetime
+
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def in_force_q(day, prefix=""):
+    """Agreements in force on `day` by their status and their dates, as a filter; the same rule
+    as `Agreement.in_force_on`, for querysets (`prefix` reaches the agreement through a relation)."""
+    field = lambda name: f"{prefix}{name}"  # noqa: E731
+    return (
+        models.Q(**{field("status"): AgreementStatus.IN_FORCE, field("effective_from__lte"): day})
+        & (
+            models.Q(**{field("expires_on__isnull"): True})
+            | models.Q(**{field("expires_on__gte"): day})
+            | models.Q(**{field("auto_renewal"): True, field("renewal_months__gt"): 0})
+        )
+    )
+
+
 class Agreement(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=AgreementKind.choices)
     reference = models.CharField(
@@ -92,13 +113,26 @@ class Agreement(models.Model):
     def party_countries(self):
         return [party.country for party in self.parties.all()]
 
+    @property
+    def renews_itself(self):
+        """An agreement in force that renews automatically does not end on its expiry date: the
+        daily task only writes the next one down."""
+        return self.auto_renewal and bool(self.renewal_months)
+
     def in_force_on(self, day):
         return (
             self.status == AgreementStatus.IN_FORCE
             and self.effective_from is not None
             and self.effective_from <= day
-            and (self.expires_on is None or day <= self.expires_on)
+            and (self.expires_on is None or self.renews_itself or day <= self.expires_on)
         )
+
+    def force_ends_at(self):
+        """The moment this agreement stops being in force by its dates (the end of its expiry
+        day in the portal's time zone), or None when nothing but a decision can end it."""
+        if self.expires_on is None or self.renews_itself:
+            return None
+        return end_of_day(self.expires_on)
 
     @property
     def notice_deadline(self):

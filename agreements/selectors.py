@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from agreements.models import Agreement, AgreementStatus, ClauseMode, DataSharingClause
+from agreements.models import Agreement, ClauseMode, DataSharingClause, in_force_q
 from portal.choices import TLP
 
 
@@ -62,13 +62,8 @@ def clauses_allowing(*, provider, receiver, category, marking, at=None):
         return []
     day = timezone.localdate(at) if at is not None else timezone.localdate()
     candidates = (
-        DataSharingClause.objects.filter(
-            agreement__status=AgreementStatus.IN_FORCE,
-            agreement__effective_from__lte=day,
-            agreement__parties__country=provider,
-        )
+        DataSharingClause.objects.filter(in_force_q(day, prefix="agreement__"), agreement__parties__country=provider)
         .filter(agreement__parties__country=receiver)
-        .filter(Q(agreement__expires_on__isnull=True) | Q(agreement__expires_on__gte=day))
         .select_related("agreement", "provider", "receiver")
         .prefetch_related("agreement__parties__country")
         .distinct()

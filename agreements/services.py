@@ -1,7 +1,10 @@
 """Writes of agreements: lifecycle, parties, clauses, documents, disputes and reminders.
 
-Every service checks who acts and what state the agreement is in, writes the audit log, and
-announces lifecycle changes on commit (the sharing engine listens to `agreement_status_changed`).
+Every service checks who acts and what state the agreement is in, and writes the audit log.
+A change that can alter what partners may see (status, dates, renewal) is announced inside its
+transaction (`agreement_sharing_changed`): the sharing engine narrows what it must before the
+change commits, and queues the rest in its outbox. Lifecycle changes are also announced on
+commit (`agreement_status_changed`), for listeners that only react.
 """
 
 import datetime
@@ -39,6 +42,12 @@ from portal.services import notify
 
 # Sent on commit after every change of an agreement's status: agreement_id, old, new.
 agreement_status_changed = Signal()
+# Sent inside the transaction of any change that can alter sharing: agreement_id. Listeners
+# work in that transaction; an exception rolls the change back.
+agreement_sharing_changed = Signal()
+
+# Fields whose change alters when an agreement in force stops being in force.
+SHARING_DATES = {"expires_on", "auto_renewal", "renewal_months", "effective_from"}
 # Sent inside the upload's transaction when a document gets a new version: version, actor, request.
 # Corrective actions of exercises that wait for a new SOP version are closed by it.
 document_version_added = Signal()
@@ -210,6 +219,8 @@ def agreement_update(*, agreement, actor, parties=None, request=None, **fields):
         request=request,
         details={"fields": sorted(changed), "parties": parties is not None},
     )
+    if set(changed) & SHARING_DATES:
+        agreement_sharing_changed.send(sender=Agreement, agreement_id=agreement.pk)
     return agreement
 
 
@@ -295,8 +306,11 @@ def agreement_transition(
                 system=True,
                 reason=_("Superseded by version %(n)s.") % {"n": agreement.version},
             )
+    agreement_sharing_changed.send(sender=Agreement, agreement_id=agreement.pk)
     transaction.on_commit(
-        lambda: agreement_status_changed.send(sender=Agreement, agreement_id=agreement.pk, old=old, new=to_status)
+        lambda: agreement_status_changed.send_robust(
+            sender=Agreement, agreement_id=agreement.pk, old=old, new=to_status
+        )
     )
     return agreement
 
@@ -616,6 +630,7 @@ def _renew(agreement, today):
         actor_label="daily agreement task",
         details={"from": old_expiry.isoformat(), "to": agreement.expires_on.isoformat()},
     )
+    agreement_sharing_changed.send(sender=Agreement, agreement_id=agreement.pk)
 
 
 def _add_months(day, months):

@@ -25,8 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents import access
 from incidents.models import (
-    PERSONAL_FIELDS,
     Alert,
     AlertAcknowledgement,
     AlertDelivery,
@@ -42,39 +42,17 @@ from portal import audit
 SEVERITY_ORDER = list(Severity.values)
 
 
-def incident_payload(incident, personal_data):
-    """The incident as the receiving country may see it."""
-    data = {
-        "reference": incident.reference,
-        "country": incident.country_id,
-        "agency": incident.agency.code,
-        "category": incident.category,
-        "occurred_at": incident.occurred_at.isoformat(),
-        "latitude": str(incident.latitude) if incident.latitude is not None else None,
-        "longitude": str(incident.longitude) if incident.longitude is not None else None,
-        "border_sector": incident.border_sector,
-        "crossing_point": incident.crossing_point,
-        "description": incident.description,
-        "people_involved": incident.people_involved,
-        "severity": incident.severity,
-        "marking": incident.marking,
-        "source_reliability": incident.source_reliability,
-        "information_credibility": incident.information_credibility,
-        "has_personal_data": incident.has_personal_data,
-        "exercise": incident.is_exercise,
-        "personal_data_withheld": incident.has_personal_data and not personal_data,
-    }
-    for field in PERSONAL_FIELDS:
-        value = getattr(incident, field) if personal_data else None
-        data[field] = value.isoformat() if hasattr(value, "isoformat") else (value or None)
-    return data
-
-
-def alert_create(*, incident, country, msg_type, personal_data, now=None):
-    """Write the alert and its deliveries (call inside the sharing transaction)."""
+def alert_create(*, incident, country, msg_type, personal_data, now=None, reason=None):
+    """Write the alert and its deliveries (call inside the sharing transaction). An Alert or
+    Update holds the incident as `country` may see it; a Cancel holds only the reference and
+    the reason code (`ShareEnd`), never content."""
     previous = Alert.objects.filter(incident=incident, country=country).order_by("-id").first()
     if msg_type != AlertType.ALERT and previous is None:
         return None
+    if msg_type == AlertType.CANCEL:
+        payload = {"reference": incident.reference, "reason": str(reason or "")}
+    else:
+        payload = access.incident_content(incident, personal_data)
     alert = Alert.objects.create(
         incident=incident,
         country=country,
@@ -82,7 +60,7 @@ def alert_create(*, incident, country, msg_type, personal_data, now=None):
         references=previous,
         status=AlertStatus.EXERCISE if incident.is_exercise else AlertStatus.ACTUAL,
         sent_at=now or timezone.now(),
-        payload=incident_payload(incident, personal_data),
+        payload=payload,
     )
     subscriptions = Subscription.objects.filter(agency__country=country, agency__is_active=True, is_active=True)
     deliveries = [
@@ -206,13 +184,19 @@ def deliver(delivery_id, now=None):
     now = now or timezone.now()
     if not _claim(delivery_id, now):
         return None
-    delivery = AlertDelivery.objects.select_related("alert", "subscription").get(pk=delivery_id)
+    delivery = AlertDelivery.objects.select_related("alert__references", "subscription").get(pk=delivery_id)
     subscription = delivery.subscription
+    alert = delivery.alert
+    seen = access.access_of(alert.incident_id, alert.country_id, now)
+    if alert.msg_type != AlertType.CANCEL and not seen.visible:
+        # The share ended before this was sent: nothing of the incident leaves any more.
+        return _cancel(delivery)
+    message = access.alert_message(alert, seen)
     try:
         if subscription.channel == Channel.WEBHOOK:
-            status, retry_after = _post(delivery, now)
+            status, retry_after = _post(delivery, message, now)
         else:
-            status, retry_after = _email(delivery), None
+            status, retry_after = _email(delivery, message), None
     except OSError as exc:
         status, retry_after, error = None, None, f"{exc.__class__.__name__}: {exc}"[:500]
     else:
@@ -220,14 +204,21 @@ def deliver(delivery_id, now=None):
     return _record(delivery, now, status, retry_after, error)
 
 
-def _post(delivery, now):
+def _cancel(delivery):
+    cancelled = AlertDelivery.objects.filter(
+        pk=delivery.pk, state=DeliveryState.SENDING, claimed_at=delivery.claimed_at
+    ).update(state=DeliveryState.CANCELLED, claimed_at=None, last_error=str(DeliveryState.CANCELLED.label))
+    return DeliveryState.CANCELLED if cancelled else None
+
+
+def _post(delivery, message, now):
     # Checked again at every attempt: a name that resolved to a public address when the
     # subscription was saved may point inside our network by now (DNS rebinding).
     try:
         validate_endpoint(delivery.subscription.url)
     except ValidationError as exc:
         raise OSError(" ".join(exc.messages)) from exc
-    body = json.dumps(alert_message(delivery.alert), separators=(",", ":")).encode()
+    body = json.dumps(message, separators=(",", ":")).encode()
     timestamp = str(int(now.timestamp()))
     request = urllib.request.Request(  # noqa: S310  (the URL was validated when subscribed)
         delivery.subscription.url,
@@ -249,14 +240,15 @@ def _post(delivery, now):
         return exc.code, float(retry_after) if retry_after and retry_after.isdigit() else None
 
 
-def _email(delivery):
+def _email(delivery, message):
     from django.core.mail import send_mail
 
-    alert, data = delivery.alert, delivery.alert.payload
+    alert = delivery.alert
     send_mail(
+        # The subject names only what a tombstone or a Cancel may carry: type and reference.
         subject=f"{'[EXERCISE] ' if alert.status == AlertStatus.EXERCISE else ''}"
-        f"[{alert.msg_type}] {data['reference']}: {data['category']} ({data['marking']})",
-        message=json.dumps(alert_message(alert), indent=2, ensure_ascii=False),
+        f"[{alert.msg_type}] {message['reference']}",
+        message=json.dumps(message, indent=2, ensure_ascii=False),
         from_email=None,
         recipient_list=delivery.subscription.emails,
     )
@@ -368,20 +360,6 @@ def acknowledge(*, alert, principal, request=None):
             details={"alert": str(alert.identifier)},
         )
     return ack
-
-
-def alert_message(alert):
-    """The JSON body pushed to webhooks and served by the pull API."""
-    return {
-        "identifier": str(alert.identifier),
-        "sent": alert.sent_at.isoformat(),
-        "status": alert.status,
-        "msg_type": alert.msg_type,
-        "scope": "Restricted",
-        "references": str(alert.references.identifier) if alert.references_id else None,
-        "addressee": alert.country_id,
-        "incident": alert.payload,
-    }
 
 
 # --- Subscriptions, managed by agency administrators -------------------------------------------

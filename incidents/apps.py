@@ -7,13 +7,13 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Incidents")
 
     def ready(self):
-        from agreements.services import agreement_status_changed
+        from agreements.services import agreement_sharing_changed
 
-        agreement_status_changed.connect(_agreement_changed, dispatch_uid="incidents.agreement_changed")
+        agreement_sharing_changed.connect(_agreement_changed, dispatch_uid="incidents.agreement_changed")
 
 
-def _agreement_changed(sender, agreement_id, old, new, **kwargs):
-    # Sent on commit; the task re-runs the engine for the incidents concerned.
-    from incidents.tasks import resync_for_agreement
+def _agreement_changed(sender, agreement_id, **kwargs):
+    # Inside the agreement's transaction: what the change ends, ends before it commits.
+    from incidents import sharing
 
-    resync_for_agreement.delay(agreement_id)
+    sharing.agreement_changed(agreement_id)

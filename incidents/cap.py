@@ -23,8 +23,11 @@ def _sender():
 
 
 def alert_cap_xml(alert):
-    """The alert as a CAP 1.2 document (bytes), built from what the receiving country may see."""
-    data = alert.payload
+    """The alert as a CAP 1.2 document (bytes), built from what the receiving country may see now
+    (`alert.message`, see `incidents.access.alert_message`). A Cancel, and an alert whose share
+    has ended, carry no `info` block: only identifiers, references and the reason in `note`."""
+    message = alert.message
+    data = message["incident"]
     ET.register_namespace("", CAP_NS)
     root = ET.Element(f"{{{CAP_NS}}}alert")
 
@@ -39,10 +42,15 @@ def alert_cap_xml(alert):
     add(root, "status", alert.status)
     add(root, "msgType", alert.msg_type)
     add(root, "scope", "Restricted")
-    add(root, "restriction", f"TLP:{data['marking']}; for the border authorities of {alert.country_id} only")
+    marking = f"TLP:{data['marking']}; " if data else ""
+    add(root, "restriction", f"{marking}for the border authorities of {alert.country_id} only")
+    if data is None:
+        add(root, "note", f"{message['reference']}: {message['reason']}")
     if alert.references_id:
         previous = alert.references
         add(root, "references", f"{_sender()},{previous.identifier},{_stamp(previous.sent_at)}")
+    if data is None:
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
     info = ET.SubElement(root, f"{{{CAP_NS}}}info")
     add(info, "language", "en")
     add(info, "category", "Rescue" if data["category"] == "search_rescue" else "Security")

@@ -94,6 +94,12 @@ class IncidentFilterForm(forms.Form):
 
 class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("Photo or document"), help_text=_("JPEG or PNG photos; PDF, DOCX or ODT documents."))
+    personal_data = forms.BooleanField(
+        label=_("Shows or names a person"),
+        required=False,
+        initial=True,
+        help_text=_("Partners whose clause withholds personal data do not receive this file."),
+    )
 
 
 class AgencyChoice(forms.ModelChoiceField):

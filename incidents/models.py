@@ -67,16 +67,12 @@ class IncidentQuerySet(GatedQuerySet):
         duplicates), rather than EXISTS: lists can then be read in the index's order. Each
         incident is annotated with `personal_data_visible`, and with `listed_at`, the index's
         copy of `occurred_at` that keyset pagination filters and orders on."""
+        from incidents import access
+
         country_id = principal_country_id(principal)
         if country_id is None:
             return self.none()
-        now = at or timezone.now()
-        seen = Q(visibility__country_id=country_id) & (
-            Q(visibility__expires_at__isnull=True) | Q(visibility__expires_at__gt=now)
-        )
-        return self.filter(seen).annotate(
-            personal_data_visible=F("visibility__personal_data"), listed_at=F("visibility__occurred_at")
-        )
+        return access.seen_by(self, country_id, at or timezone.now())
 
 
 class Incident(ChoiceLabels, models.Model):
@@ -217,6 +213,14 @@ class IncidentCounter(models.Model):
         return f"{self.agency_id}/{self.year}: {self.last}"
 
 
+class ShareEnd(models.TextChoices):
+    """Why a country stopped seeing an incident (the code partners receive in a Cancel)."""
+
+    RETENTION_ENDED = "retention_ended", _("The retention period set by the clause ended.")
+    AGREEMENT_ENDED = "agreement_ended", _("The agreement is no longer in force.")
+    NOT_SHAREABLE = "not_shareable", _("The incident is no longer covered by a clause (marking, category or state).")
+
+
 class ShareGrant(models.Model):
     """The ledger of sharing: which country got an incident, under which clause, until when."""
 
@@ -232,6 +236,7 @@ class ShareGrant(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
+    end_reason = models.CharField(max_length=20, choices=ShareEnd.choices, blank=True)
 
     class Meta:
         ordering = ["-granted_at", "-id"]
@@ -259,7 +264,10 @@ class IncidentVisibility(models.Model):
     """Denormalised index: which country may see which incident now, in list order.
 
     One row per (country, incident): the owner's row never expires; a partner's row lasts as
-    long as its longest active grant and says whether any of them allows personal data.
+    long as its longest active grant, each grant counted until its retention ends or its
+    agreement's expiry date passes, whichever comes first. `personal_data_until` is the same
+    window for the grants that allow personal data. The gate compares both with the time of
+    the read (`incidents.access`), so an end in time needs no task to take effect.
     """
 
     country = models.ForeignKey("portal.Country", on_delete=models.CASCADE, related_name="+")
@@ -267,6 +275,7 @@ class IncidentVisibility(models.Model):
     occurred_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     personal_data = models.BooleanField(default=False)
+    personal_data_until = models.DateTimeField(null=True, blank=True)
     is_owner = models.BooleanField(default=False)
 
     class Meta:
@@ -279,12 +288,33 @@ class IncidentVisibility(models.Model):
         return f"{self.country_id} sees {self.incident_id}"
 
 
+class SharingResync(models.Model):
+    """Outbox of the sharing engine: an agreement whose change may open new shares (an
+    agreement entering force, a later expiry date). Narrowing never waits for this row: it is
+    done in the transaction of the change. A task started at commit works the row off; the
+    beat sweeper takes any the broker never delivered."""
+
+    agreement = models.ForeignKey("agreements.Agreement", on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["done_at", "requested_at"])]
+
+    def __str__(self):
+        return f"resync of agreement {self.agreement_id}"
+
+
 class IncidentComment(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     author_label = models.CharField(max_length=200, blank=True)
+    # The commenting country: a partner's comment is seen by the owner and by that country only.
+    # Empty for comments written before the country was recorded: the owner alone sees those.
+    country = models.ForeignKey("portal.Country", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("comment"))
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -310,6 +340,11 @@ class IncidentAttachment(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     is_photo = models.BooleanField(default=False)
+    personal_data = models.BooleanField(
+        _("shows or names a person"),
+        default=True,
+        help_text=_("Partners whose clause withholds personal data do not receive this file."),
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
@@ -449,6 +484,7 @@ class DeliveryState(models.TextChoices):
     SENDING = "sending", _("Sending")
     DELIVERED = "delivered", _("Delivered")
     DEAD = "dead", _("Failed for good")
+    CANCELLED = "cancelled", _("Cancelled: the share ended before it was sent")
 
 
 class AlertDelivery(models.Model):

@@ -8,7 +8,8 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from incidents.models import PERSONAL_FIELDS, Incident, IncidentQuerySet, ShareGrant
+from incidents import access
+from incidents.models import Incident, IncidentQuerySet, ShareGrant
 from portal.choices import IncidentCategory
 from portal.gate import principal_country_id
 
@@ -32,14 +33,9 @@ def incident_get(principal, pk):
 
 
 def redact(incident):
-    """Blank the personal fields when the principal's country may not receive them."""
-    if not getattr(incident, "personal_data_visible", False):
-        for field in PERSONAL_FIELDS:
-            setattr(incident, field, None if field == "person_birth_date" else "")
-        incident.personal_data_withheld = incident.has_personal_data
-    else:
-        incident.personal_data_withheld = False
-    return incident
+    """Blank the personal fields when the principal's country may not receive them (the gate
+    annotated `personal_data_visible`; anything else is withheld)."""
+    return access.redact(incident, getattr(incident, "personal_data_visible", False))
 
 
 def grants_seen_by(principal, incident):
@@ -155,7 +151,8 @@ def _text_search(incidents, q):
 
 
 def alerts_for(principal, now=None):
-    """Alerts addressed to the principal's country, settled (see ALERTS_FEED_SETTLE_SECONDS)."""
+    """Alerts addressed to the principal's country, settled (see ALERTS_FEED_SETTLE_SECONDS).
+    What each may show of its incident is decided when it is read: `alert_page`."""
     from django.conf import settings
 
     from incidents.models import Alert
@@ -167,3 +164,12 @@ def alerts_for(principal, now=None):
     return Alert.objects.filter(country_id=country_id, sent_at__lte=settled).select_related(
         "references", "acknowledgement"
     )
+
+
+def alert_page(principal, alerts, now=None):
+    """Alerts with what their receiver may see of the incident now (`.access`, `.message`):
+    content while the share holds, a tombstone afterwards, none in a Cancel."""
+    rows = access.with_access(alerts, principal_country_id(principal), now)
+    for alert in rows:
+        alert.message = access.alert_message(alert, alert.access)
+    return rows

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import sharing, uploads
+from incidents import access, sharing, uploads
 from incidents.models import (
     HANDOVER_HOURS,
     PERSONAL_FIELDS,
@@ -22,7 +22,6 @@ from incidents.models import (
     IncidentComment,
     IncidentCounter,
     IncidentStatus,
-    IncidentVisibility,
 )
 from portal import audit
 from portal.choices import TLP
@@ -254,6 +253,7 @@ def comment_add(*, incident, actor, body, request=None):
         raise PermissionDenied(_("This API key may not comment."))
     comment = IncidentComment.objects.create(
         incident=incident,
+        country_id=actor.agency.country_id,
         author=None if api_key else actor,
         author_label=str(actor) if api_key else actor.get_username(),
         body=body.strip(),
@@ -263,8 +263,10 @@ def comment_add(*, incident, actor, body, request=None):
 
 
 @transaction.atomic
-def attachment_add(*, incident, actor, upload, request=None):
-    """Photos (JPEG, PNG) and documents (PDF, DOCX, ODT) of the reporting agency's incident."""
+def attachment_add(*, incident, actor, upload, personal_data=True, request=None):
+    """Photos (JPEG, PNG) and documents (PDF, DOCX, ODT) of the reporting agency's incident.
+    `personal_data`: the file shows or names a person, so partners whose clause withholds
+    personal data do not receive it (on unless the uploader says otherwise)."""
     if not _owner_agency_member(actor, incident) or getattr(actor, "api_key", None) is not None:
         raise PermissionDenied(_("Only the reporting agency adds attachments."))
     if incident.status == S.CLOSED:
@@ -289,6 +291,7 @@ def attachment_add(*, incident, actor, upload, request=None):
         size=content.size,
         sha256=sha256_of(content),
         is_photo=is_photo,
+        personal_data=bool(personal_data),
         uploaded_by=actor,
     )
     attachment.file.save(f"upload.{extension}", content, save=False)
@@ -298,7 +301,12 @@ def attachment_add(*, incident, actor, upload, request=None):
         actor=actor,
         obj=incident,
         request=request,
-        details={"attachment": attachment.pk, "sha256": attachment.sha256, "photo": is_photo},
+        details={
+            "attachment": attachment.pk,
+            "sha256": attachment.sha256,
+            "photo": is_photo,
+            "personal_data": attachment.personal_data,
+        },
     )
     return attachment
 
@@ -318,7 +326,7 @@ def handover_request(*, incident, to_agency, actor, reason, request=None, now=No
         raise ValidationError(_("Only a validated incident is handed over."))
     if to_agency.country_id == incident.country_id or not to_agency.is_active:
         raise ValidationError({"to_agency": _("Choose an active agency of a neighbouring country.")})
-    if not IncidentVisibility.objects.filter(incident=incident, country_id=to_agency.country_id).exists():
+    if not access.access_of(incident.pk, to_agency.country_id, now).visible:
         raise ValidationError({"to_agency": _("That country does not receive this incident under any clause.")})
     if incident.handovers.filter(status=HandoverStatus.PENDING).exists():
         raise ValidationError(_("A handover of this incident is already awaiting an answer."))

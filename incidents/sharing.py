@@ -1,9 +1,10 @@
-"""The sharing engine: the one module that decides which countries receive an incident.
+"""The sharing engine: the writes that decide which countries receive an incident.
 
 Grants follow the clauses of agreements in force (`agreements.selectors.clauses_allowing`).
 Each grant is a `ShareGrant` row (the ledger), a guardian object permission for the receiving
-country's group, and a row of the visibility index that list reads use; all three change in
-the same transaction.
+country's group, and a row of the visibility index that every read goes through; all three
+change in the same transaction, together with the alerts the change causes. What a grant means
+at the moment of a read (its window in time, the fields it opens) is `incidents.access`.
 """
 
 import datetime
@@ -13,19 +14,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.selectors import clauses_allowing
-from incidents import alerts
-from incidents.models import AlertType, Incident, IncidentStatus, IncidentVisibility, ShareGrant
+from incidents import access, alerts
+from incidents.models import (
+    Alert,
+    AlertDelivery,
+    AlertType,
+    DeliveryState,
+    Incident,
+    IncidentStatus,
+    IncidentVisibility,
+    ShareEnd,
+    ShareGrant,
+    SharingResync,
+)
 from portal import audit, gate
 from portal.choices import TLP
 from portal.models import Country
 
-
 def _candidate_countries(incident):
     """Countries that are parties, with the owner, to some agreement in force."""
-    from agreements.models import AgreementParty, AgreementStatus
+    from agreements.models import AgreementParty, in_force_q
 
     agreements = AgreementParty.objects.filter(
-        country_id=incident.country_id, agreement__status=AgreementStatus.IN_FORCE
+        in_force_q(timezone.localdate(), prefix="agreement__"), country_id=incident.country_id
     ).values("agreement_id")
     country_ids = (
         AgreementParty.objects.filter(agreement_id__in=agreements)
@@ -36,20 +47,11 @@ def _candidate_countries(incident):
     return Country.objects.filter(pk__in=list(country_ids))
 
 
-def _still_allowed(grant, incident, now):
-    """Whether the grant's clause still allows this share today."""
-    if not incident.is_shareable_status or incident.marking == TLP.RED:
-        return False
-    bases = clauses_allowing(
-        provider=incident.country, receiver=grant.country, category=incident.category, marking=incident.marking, at=now
-    )
-    return any(basis.clause.pk == grant.clause_id for basis in bases)
-
-
 def _revoke(grant, reason, now, actor=None):
     grant.revoked_at = now
-    grant.revoked_reason = reason
-    grant.save(update_fields=["revoked_at", "revoked_reason"])
+    grant.end_reason = reason
+    grant.revoked_reason = str(ShareEnd(reason).label)[:200]
+    grant.save(update_fields=["revoked_at", "revoked_reason", "end_reason"])
     audit.record(
         "incident.share_revoked",
         actor=actor,
@@ -106,17 +108,12 @@ def _grant(incident, basis, country, now, actor=None, on_request=False):
 
 def refresh_visibility(incident, now=None, changed=False):
     """Rebuild the incident's index rows and guardian permissions from its active grants, and
-    write the alerts this causes: Alert to a country that starts seeing it, Cancel to one that
-    stops, Update to those that keep seeing it when `changed`."""
+    write what this causes, in the caller's transaction: an Alert to a country that starts
+    seeing it, a Cancel (with no content) to one that stops, an Update to those that keep
+    seeing it when `changed`; deliveries not yet sent to a country that stopped are cancelled,
+    and stored alerts lose the personal data their receiver may no longer see."""
     now = now or timezone.now()
-    rows = {incident.country_id: {"expires_at": None, "personal_data": True, "is_owner": True}}
-    for grant in incident.grants.filter(revoked_at__isnull=True, expires_at__gt=now):
-        row = rows.setdefault(
-            grant.country_id, {"expires_at": grant.expires_at, "personal_data": False, "is_owner": False}
-        )
-        if not row["is_owner"]:
-            row["expires_at"] = max(row["expires_at"], grant.expires_at)
-            row["personal_data"] = row["personal_data"] or grant.personal_data
+    rows = access.index_rows(incident, now)
     before = set(
         IncidentVisibility.objects.filter(incident=incident, is_owner=False).values_list("country_id", flat=True)
     )
@@ -128,21 +125,45 @@ def refresh_visibility(incident, now=None, changed=False):
     gate.share_with_countries(incident, Country.objects.filter(pk__in=rows))
     after = {c for c, values in rows.items() if not values["is_owner"]}
     for country in Country.objects.filter(pk__in=before | after):
+        personal = bool(rows.get(country.pk, {}).get("personal_data"))
         if country.pk in after and country.pk not in before:
-            msg_type = AlertType.ALERT
+            alerts.alert_create(incident=incident, country=country, msg_type=AlertType.ALERT, personal_data=personal, now=now)
         elif country.pk in before and country.pk not in after:
-            msg_type = AlertType.CANCEL
+            _share_ended(incident, country, now)
         elif changed:
-            msg_type = AlertType.UPDATE
-        else:
-            continue
-        alerts.alert_create(
-            incident=incident,
-            country=country,
-            msg_type=msg_type,
-            personal_data=rows.get(country.pk, {}).get("personal_data", False),
-            now=now,
-        )
+            alerts.alert_create(
+                incident=incident, country=country, msg_type=AlertType.UPDATE, personal_data=personal, now=now
+            )
+        if not personal:
+            _scrub_personal_data(incident, country.pk)
+
+
+def _share_ended(incident, country, now):
+    """A country stopped seeing the incident: what was not sent yet is not sent, and a Cancel
+    says so with references and a reason code only."""
+    AlertDelivery.objects.filter(
+        alert__incident=incident,
+        alert__country=country,
+        state__in=[DeliveryState.PENDING, DeliveryState.SENDING],
+    ).exclude(alert__msg_type=AlertType.CANCEL).update(
+        state=DeliveryState.CANCELLED, claimed_at=None, last_error=str(DeliveryState.CANCELLED.label)
+    )
+    alerts.alert_create(
+        incident=incident,
+        country=country,
+        msg_type=AlertType.CANCEL,
+        personal_data=False,
+        now=now,
+        reason=access.share_end_reason(incident.pk, country.pk, now),
+    )
+
+
+def _scrub_personal_data(incident, country_id):
+    """Data minimisation: alerts kept for a country hold no personal data it may not see."""
+    for alert in Alert.objects.filter(incident=incident, country_id=country_id).exclude(msg_type=AlertType.CANCEL):
+        if access.has_stored_personal_data(alert.payload):
+            alert.payload = access.without_personal_data(alert.payload)
+            alert.save(update_fields=["payload"])
 
 
 @transaction.atomic
@@ -151,11 +172,10 @@ def sync_incident(incident, *, now=None, actor=None, changed=False):
     any more, grant what automatic clauses allow and is not granted yet. Safe to run again."""
     now = now or timezone.now()
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    for grant in incident.grants.filter(revoked_at__isnull=True).select_related("country"):
-        if grant.expires_at <= now:
-            _revoke(grant, _("Retention period ended."), now)
-        elif not _still_allowed(grant, incident, now):
-            _revoke(grant, _("No clause in force allows this share any more."), now)
+    for grant in incident.grants.filter(revoked_at__isnull=True).select_related("country", "clause__agreement"):
+        ended = access.grant_end(grant, incident, now)
+        if ended is not None:
+            _revoke(grant, ended, now)
     if incident.is_shareable_status and incident.marking != TLP.RED:
         granted = set(incident.grants.filter(revoked_at__isnull=True).values_list("country_id", "clause_id"))
         for country in _candidate_countries(incident):
@@ -216,22 +236,85 @@ def share_on_request(incident, country, *, actor, now=None):
 
 
 def revoke_lapsed(now=None):
-    """Revoke grants whose retention ended or whose clause no longer allows them (beat task).
-    Running it twice changes nothing the second time."""
-    now = now or timezone.now()
-    incident_ids = set(
-        ShareGrant.objects.filter(revoked_at__isnull=True, expires_at__lte=now).values_list("incident_id", flat=True)
-    )
-    from agreements.models import AgreementStatus
+    """Tidy-up (beat): revoke in the ledger the grants that ended in time (retention run out,
+    agreement past its expiry date or out of force), and send their Cancels. Reads do not wait
+    for it: the index already ends them. Running it twice changes nothing the second time."""
+    from agreements.models import in_force_q
 
+    now = now or timezone.now()
+    active = ShareGrant.objects.filter(revoked_at__isnull=True)
+    incident_ids = set(active.filter(expires_at__lte=now).values_list("incident_id", flat=True))
     incident_ids |= set(
-        ShareGrant.objects.filter(revoked_at__isnull=True)
-        .exclude(clause__agreement__status=AgreementStatus.IN_FORCE)
-        .values_list("incident_id", flat=True)
+        active.exclude(in_force_q(timezone.localdate(now), prefix="clause__agreement__")).values_list(
+            "incident_id", flat=True
+        )
     )
     for incident in Incident.objects.filter(pk__in=incident_ids):
         sync_incident(incident, now=now)
     return len(incident_ids)
+
+
+def narrow_for_agreement(agreement_id, now=None):
+    """An agreement changed (status, dates): bring every incident it is a basis for in line
+    with it now, inside the caller's transaction, so that no read after the commit sees a share
+    it no longer allows."""
+    now = now or timezone.now()
+    granted = ShareGrant.objects.filter(clause__agreement_id=agreement_id, revoked_at__isnull=True)
+    count = 0
+    for incident in Incident.objects.filter(pk__in=granted.values("incident_id")).order_by("pk"):
+        sync_incident(incident, now=now)
+        count += 1
+    return count
+
+
+def agreement_changed(agreement_id, now=None):
+    """An agreement changed in a way that can alter sharing (inside its transaction): narrow
+    now, and queue the widening (new shares of an agreement in force) in the outbox."""
+    from agreements.models import Agreement
+
+    now = now or timezone.now()
+    narrow_for_agreement(agreement_id, now)
+    agreement = Agreement.objects.get(pk=agreement_id)
+    if agreement.in_force_on(timezone.localdate(now)):
+        resync = SharingResync.objects.create(agreement_id=agreement_id, requested_at=now)
+        _enqueue_resync(resync.pk)
+
+
+def _enqueue_resync(resync_id):
+    def send():
+        from incidents.tasks import resync_for_agreement
+
+        try:
+            resync_for_agreement.delay(resync_id)
+        except Exception:  # noqa: S110  (the broker is down: the sweeper takes the row later)
+            pass
+
+    transaction.on_commit(send)
+
+
+def resync_run(resync_id, now=None):
+    """Work off one outbox row: share what the agreement now allows. Idempotent."""
+    claimed = SharingResync.objects.filter(pk=resync_id, done_at__isnull=True).first()
+    if claimed is None:
+        return 0
+    count = 0
+    for incident in incidents_affected_by_agreement(claimed.agreement_id).distinct().order_by("pk"):
+        sync_incident(incident, now=now)
+        count += 1
+    SharingResync.objects.filter(pk=resync_id).update(done_at=timezone.now())
+    return count
+
+
+def resync_sweep(older_than=60, now=None):
+    """Beat: the outbox rows no worker took (broker down at commit, worker lost)."""
+    now = now or timezone.now()
+    pending = SharingResync.objects.filter(
+        done_at__isnull=True, requested_at__lte=now - datetime.timedelta(seconds=older_than)
+    ).values_list("pk", flat=True)
+    count = 0
+    for resync_id in list(pending[:100]):
+        count += resync_run(resync_id, now=now)
+    return count
 
 
 def incidents_affected_by_agreement(agreement_id):

@@ -7,18 +7,21 @@ from incidents import alerts, sharing
 
 @shared_task(name="incidents.tasks.revoke_lapsed_grants")
 def revoke_lapsed_grants():
-    """Beat: end shares whose retention ran out or whose agreement left force (idempotent)."""
+    """Beat, tidy-up only: revoke in the ledger the shares that ended in time and send their
+    Cancels (reads already end them at the moment they end)."""
     return sharing.revoke_lapsed()
 
 
 @shared_task(name="incidents.tasks.resync_for_agreement")
-def resync_for_agreement(agreement_id):
-    """An agreement changed state: share or revoke the incidents of its parties accordingly."""
-    count = 0
-    for incident in sharing.incidents_affected_by_agreement(agreement_id).distinct():
-        sharing.sync_incident(incident)
-        count += 1
-    return count
+def resync_for_agreement(resync_id):
+    """An agreement now allows more: share what its clauses allow (one outbox row, idempotent)."""
+    return sharing.resync_run(resync_id)
+
+
+@shared_task(name="incidents.tasks.sweep_sharing_resyncs")
+def sweep_sharing_resyncs():
+    """Beat: outbox rows of the sharing engine that no worker took."""
+    return sharing.resync_sweep()
 
 
 @shared_task(name="incidents.tasks.send_alert", acks_late=True)

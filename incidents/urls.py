@@ -12,6 +12,7 @@ urlpatterns = [
     path("export.csv", views.incident_csv, name="csv"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     path("<int:pk>/edit/", views.incident_edit, name="edit"),
+    path("<int:pk>/preview/", views.incident_preview, name="preview"),
     path("<int:pk>/follow-up/", views.incident_create, name="follow_up"),
     path("<int:pk>/share/", views.incident_share, name="share"),
     path("<int:pk>/comments/", views.incident_comment, name="comment"),

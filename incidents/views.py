@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
-from incidents import alerts, selectors, services, sharing
+from incidents import access, alerts, selectors, services, sharing
 from incidents.forms import (
     AttachmentForm,
     CommentForm,
@@ -27,10 +28,8 @@ from incidents.forms import (
 from incidents.models import (
     PERSONAL_FIELDS,
     AlertDelivery,
-    Handover,
     HandoverStatus,
     Incident,
-    IncidentAttachment,
     IncidentStatus,
 )
 from portal import audit
@@ -254,6 +253,52 @@ def incident_edit(request, pk):
     return render(request, "incidents/form.html", {"form": form, "incident": incident, **_tiles()})
 
 
+def _access(request, incident):
+    """What the reader's country may see of a visible incident now."""
+    return access.access_of(incident.pk, request.user.agency.country_id)
+
+
+def _handovers_seen(request, incident):
+    """The owner sees every handover of its incident; a partner only those addressed to it."""
+    handovers = incident.handovers.all()
+    if incident.country_id != request.user.agency.country_id:
+        handovers = handovers.filter(to_agency__country_id=request.user.agency.country_id)
+    return handovers
+
+
+def _preview_countries(incident):
+    """Countries the owner can preview the incident as: every country it was ever shared with,
+    and every party with the owner to an agreement."""
+    from agreements.models import AgreementParty
+    from portal.models import Country
+
+    parties = AgreementParty.objects.filter(
+        agreement__parties__country_id=incident.country_id
+    ).values("country_id")
+    granted = incident.grants.values("country_id")
+    return Country.objects.filter(Q(pk__in=parties) | Q(pk__in=granted)).exclude(pk=incident.country_id)
+
+
+@login_required
+def incident_preview(request, pk):
+    """The owner's view of the incident as one partner country receives it now."""
+    incident = selectors.incident_get(request.user, pk)
+    if incident.country_id != request.user.agency.country_id:
+        raise Http404
+    countries = _preview_countries(incident)
+    country = countries.filter(pk=(request.GET.get("country") or "").upper()[:2]).first()
+    return render(
+        request,
+        "incidents/preview.html",
+        {
+            "incident": incident,
+            "countries": countries,
+            "preview": access.preview(incident, country) if country else None,
+            "labels": {f.name: f.verbose_name for f in Incident._meta.fields},
+        },
+    )
+
+
 @login_required
 def incident_detail(request, pk):
     incident = selectors.incident_get(request.user, pk)
@@ -278,16 +323,17 @@ def incident_detail(request, pk):
             "own": own,
             "grants": grants,
             "viewers": viewers,
-            "comments": incident.comments.select_related("author__agency"),
+            "comments": access.comments_seen_by(incident, request.user.agency.country_id),
             "comment_form": CommentForm(),
-            "attachments": incident.attachments.all(),
+            "attachments": access.attachments_seen_by(incident, _access(request, incident)),
+            "preview_countries": _preview_countries(incident) if own else [],
             # The sender's ledger: every alert this incident caused, its deliveries and acknowledgement.
             "sent_alerts": incident.alerts.select_related("country", "acknowledgement").prefetch_related(
                 "deliveries__subscription__agency"
             )
             if own
             else [],
-            "handover": incident.handovers.select_related("to_agency", "from_agency").first(),
+            "handover": _handovers_seen(request, incident).select_related("to_agency", "from_agency").first(),
             "handover_form": HandoverForm(incident=incident)
             if own
             and request.user.is_supervisor
@@ -375,6 +421,7 @@ def attachment_upload(request, pk):
             incident=incident,
             actor=request.user,
             upload=form.cleaned_data["file"],
+            personal_data=form.cleaned_data["personal_data"],
             request=request,
         )
     else:
@@ -386,7 +433,9 @@ def attachment_upload(request, pk):
 def attachment_download(request, pk, attachment_pk):
     """Attachments are reached only through their incident, after the same gate."""
     incident = selectors.incident_get(request.user, pk)
-    attachment = get_object_or_404(IncidentAttachment, pk=attachment_pk, incident=incident)
+    attachment = get_object_or_404(
+        access.attachments_seen_by(incident, _access(request, incident)), pk=attachment_pk
+    )
     handle = attachment.file.open("rb")
     _audit_foreign_view(request, incident, action="incident.attachment_downloaded")
     response = FileResponse(
@@ -423,7 +472,9 @@ def handover_request(request, pk):
 @require_POST
 def handover_answer(request, pk, handover_pk, decision):
     incident = selectors.incident_get(request.user, pk)
-    handover = get_object_or_404(Handover, pk=handover_pk, incident=incident, status=HandoverStatus.PENDING)
+    handover = get_object_or_404(
+        _handovers_seen(request, incident), pk=handover_pk, status=HandoverStatus.PENDING
+    )
     form = HandoverAnswerForm(request.POST)
     form.is_valid()
     perform(

@@ -29,7 +29,7 @@ class AlertFeed(APIView):
             feed = feed.filter(id__gt=values["after"])
         if values.get("msg_type"):
             feed = feed.filter(msg_type=values["msg_type"])
-        rows = list(feed[: values["limit"]])
+        rows = selectors.alert_page(request.user, feed[: values["limit"]])
         alerts.mark_read(alerts=rows, principal=request.user)
         return Response(
             {
@@ -58,4 +58,5 @@ class AlertCap(APIView):
     @extend_schema(responses={(200, "application/cap+xml"): OpenApiTypes.STR, **FORBIDDEN, **NOT_FOUND})
     def get(self, request, pk):
         alert = get_object_or_404(selectors.alerts_for(request.user), pk=pk)
+        (alert,) = selectors.alert_page(request.user, [alert])
         return HttpResponse(alert_cap_xml(alert), content_type="application/cap+xml; charset=utf-8")

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentStatus, Severity
+from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentStatus, Severity, ShareEnd
 from incidents.services import INCIDENT_FIELDS
 from portal.api.serializers import PlannedListSerializer, PlannedRepresentation
 from portal.choices import TLP, IncidentCategory
@@ -120,17 +120,24 @@ class CommentIn(serializers.Serializer):
 
 
 class AlertOut(serializers.Serializer):
+    """An alert of the pull feed. `incident` is the incident as the receiver may see it now; it
+    is null in a Cancel and once the share has ended, and `reason` then says why."""
+
     id = serializers.IntegerField()
     identifier = serializers.UUIDField()
     sent = serializers.DateTimeField(source="sent_at")
-    status = serializers.CharField()
-    msg_type = serializers.CharField()
-    references = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=["Actual", "Exercise", "Test"])
+    msg_type = serializers.ChoiceField(choices=["Alert", "Update", "Cancel"])
+    references = serializers.UUIDField(source="message.references", allow_null=True)
+    reference = serializers.CharField(source="message.reference", help_text="The incident's reference.")
     acknowledged_at = serializers.DateTimeField(source="acknowledgement.at", default=None, allow_null=True)
-    incident = serializers.JSONField(source="payload")
-
-    def get_references(self, alert) -> str | None:
-        return str(alert.references.identifier) if alert.references_id else None
+    incident = serializers.JSONField(source="message.incident", allow_null=True)
+    reason = serializers.ChoiceField(
+        source="message.reason",
+        choices=ShareEnd.choices,
+        allow_null=True,
+        help_text="Why `incident` is null: the share ended, or the reason of a Cancel.",
+    )
 
 
 class AlertFilterIn(serializers.Serializer):

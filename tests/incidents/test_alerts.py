@@ -294,21 +294,33 @@ def test_alerts_as_cap_xml_are_valid_cap_1_2(
         person_name="Jonas Jonaitis",
     )
     services.incident_update(incident=incident, actor=supervisor, severity="critical")
+    schema = cap_schema()
+    headers = key(api_key, partner_agency)
+
+    def documents():
+        for alert in Alert.objects.filter(incident=incident).order_by("id"):
+            response = client.get(f"/api/v1/alerts/{alert.pk}/cap.xml", **headers)
+            assert response.status_code == 200 and response["Content-Type"].startswith("application/cap+xml")
+            schema.validate(response.content.decode())
+            text = response.content.decode()
+            assert "<scope>Restricted</scope>" in text and "Jonas" not in text
+            if alert.msg_type != "Alert":
+                assert "<references>" in text
+            yield alert, text
+
+    while_shared = list(documents())
+    assert [a.msg_type for a, _text in while_shared] == ["Alert", "Update"]
+    assert all("<circle>54.540000,25.640000 5</circle>" in text for _a, text in while_shared)
     with django_capture_on_commit_callbacks(execute=True):
         agreement_services.agreement_transition(
             agreement=lt_pl_in_force, to_status="suspended", actor=owner_liaison, reason="Review"
         )
-    schema = cap_schema()
-    headers = key(api_key, partner_agency)
-    for alert in Alert.objects.filter(incident=incident):
-        response = client.get(f"/api/v1/alerts/{alert.pk}/cap.xml", **headers)
-        assert response.status_code == 200 and response["Content-Type"].startswith("application/cap+xml")
-        schema.validate(response.content.decode())
-        text = response.content.decode()
-        assert "<scope>Restricted</scope>" in text and "Jonas" not in text
-        if alert.msg_type != "Alert":
-            assert "<references>" in text
-    assert "<circle>54.540000,25.640000 5</circle>" in text
+    after = list(documents())
+    assert [a.msg_type for a, _text in after] == ["Alert", "Update", "Cancel"]
+    for _alert, text in after:
+        # Suspended: the partner keeps identifiers, references and why, no content.
+        assert "<info>" not in text and "<circle>" not in text and "Cigarettes" not in text
+        assert "agreement_ended" in text
 
 
 def test_cap_xml_of_another_countrys_alert_is_404(lt_pl_in_force, make_incident, client, api_key, outsider_agency):

@@ -72,7 +72,7 @@ def test_partner_cannot_attach(shared, partner_officer):
 
 def test_download_through_the_gate(shared, officer, verified_client, partner_officer, outsider_officer):
     attachment = services.attachment_add(
-        incident=shared, actor=officer, upload=SimpleUploadedFile("IMG.jpg", photo_with_gps())
+        incident=shared, actor=officer, upload=SimpleUploadedFile("IMG.jpg", photo_with_gps()), personal_data=False
     )
     url = reverse("incidents:attachment", args=[shared.pk, attachment.pk])
     partner = verified_client(partner_officer).get(url)
@@ -80,6 +80,21 @@ def test_download_through_the_gate(shared, officer, verified_client, partner_off
     assert b"CameraMaker" not in b"".join(partner.streaming_content)
     assert AuditEntry.objects.filter(action="incident.attachment_downloaded", actor=partner_officer).exists()
     assert verified_client(outsider_officer).get(url).status_code == 404
+
+
+def test_a_personal_photo_never_reaches_a_partner_whose_clause_withholds_personal_data(
+    shared, officer, verified_client, partner_officer
+):
+    # The partner's clause (lt_pl_in_force) withholds personal data; a photo is personal data
+    # unless the uploader says it shows no one.
+    personal = services.attachment_add(incident=shared, actor=officer, upload=SimpleUploadedFile("face.jpg", photo_with_gps()))
+    assert personal.personal_data is True
+    client = verified_client(partner_officer)
+    assert client.get(reverse("incidents:attachment", args=[shared.pk, personal.pk])).status_code == 404
+    page = client.get(reverse("incidents:detail", args=[shared.pk])).content.decode()
+    assert "face.jpg" not in page
+    own = verified_client(officer).get(reverse("incidents:attachment", args=[shared.pk, personal.pk]))
+    assert own.status_code == 200
 
 
 def test_upload_through_the_page(shared, verified_client, officer):

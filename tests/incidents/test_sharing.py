@@ -82,7 +82,7 @@ def test_suspending_the_agreement_revokes_its_grants(
         )
     assert visible_ids(partner_officer) == set()
     grant = ShareGrant.objects.get(incident=incident)
-    assert grant.revoked_at is not None and "No clause" in grant.revoked_reason
+    assert grant.revoked_at is not None and grant.end_reason == "agreement_ended"
     assert not partner_officer.has_perm("incidents.view_incident", Incident.objects.get(pk=incident.pk))
 
 
@@ -113,7 +113,7 @@ def test_retention_end_hides_then_revokes_once(lt_pl_in_force, make_incident, pa
     assert sharing.revoke_lapsed(now=later) == 1
     assert sharing.revoke_lapsed(now=later) == 0
     grant = ShareGrant.objects.get(incident=incident)
-    assert grant.revoked_reason == "Retention period ended."
+    assert grant.end_reason == "retention_ended" and grant.revoked_reason
     assert not IncidentVisibility.objects.filter(incident=incident, country_id="PL").exists()
     assert AuditEntry.objects.filter(action="incident.share_revoked").count() == 1
 
