@@ -289,6 +289,21 @@ def alert_message(alert, access):
     }
 
 
+def alerts_still_seen(alerts, now=None):
+    """Alerts whose receiver may still see their incident (lists that show incident fields)."""
+    from django.db.models import Exists, OuterRef
+
+    from incidents.models import IncidentVisibility
+
+    now = now or timezone.now()
+    rows = IncidentVisibility.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        incident_id=OuterRef("incident_id"),
+        country_id=OuterRef("country_id"),
+    )
+    return alerts.filter(Exists(rows))
+
+
 def with_access(alerts, country_id, now=None):
     """Attach to each alert (`.access`) what its receiver may see of its incident now."""
     alerts = list(alerts)

@@ -339,7 +339,8 @@ def overdue_acknowledgements(*, receiving_country_id=None, sending_country_id=No
         )
         overdue = overdue | late
     if receiving_country_id:
-        overdue = overdue.filter(country_id=receiving_country_id)
+        # The receiver's list names the incident: only while it may still see it.
+        overdue = access.alerts_still_seen(overdue.filter(country_id=receiving_country_id), now)
     if sending_country_id:
         overdue = overdue.filter(incident__country_id=sending_country_id)
     return overdue.select_related("incident", "country").order_by("sent_at")

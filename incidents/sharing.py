@@ -7,6 +7,7 @@ change in the same transaction, together with the alerts the change causes. What
 at the moment of a read (its window in time, the fields it opens) is `incidents.access`.
 """
 
+import contextlib
 import datetime
 
 from django.db import transaction
@@ -30,6 +31,7 @@ from incidents.models import (
 from portal import audit, gate
 from portal.choices import TLP
 from portal.models import Country
+
 
 def _candidate_countries(incident):
     """Countries that are parties, with the owner, to some agreement in force."""
@@ -127,7 +129,9 @@ def refresh_visibility(incident, now=None, changed=False):
     for country in Country.objects.filter(pk__in=before | after):
         personal = bool(rows.get(country.pk, {}).get("personal_data"))
         if country.pk in after and country.pk not in before:
-            alerts.alert_create(incident=incident, country=country, msg_type=AlertType.ALERT, personal_data=personal, now=now)
+            alerts.alert_create(
+                incident=incident, country=country, msg_type=AlertType.ALERT, personal_data=personal, now=now
+            )
         elif country.pk in before and country.pk not in after:
             _share_ended(incident, country, now)
         elif changed:
@@ -284,10 +288,9 @@ def _enqueue_resync(resync_id):
     def send():
         from incidents.tasks import resync_for_agreement
 
-        try:
+        # The broker is down: the sweeper takes the row later.
+        with contextlib.suppress(Exception):
             resync_for_agreement.delay(resync_id)
-        except Exception:  # noqa: S110  (the broker is down: the sweeper takes the row later)
-            pass
 
     transaction.on_commit(send)
 

@@ -272,9 +272,7 @@ def _preview_countries(incident):
     from agreements.models import AgreementParty
     from portal.models import Country
 
-    parties = AgreementParty.objects.filter(
-        agreement__parties__country_id=incident.country_id
-    ).values("country_id")
+    parties = AgreementParty.objects.filter(agreement__parties__country_id=incident.country_id).values("country_id")
     granted = incident.grants.values("country_id")
     return Country.objects.filter(Q(pk__in=parties) | Q(pk__in=granted)).exclude(pk=incident.country_id)
 
@@ -433,9 +431,7 @@ def attachment_upload(request, pk):
 def attachment_download(request, pk, attachment_pk):
     """Attachments are reached only through their incident, after the same gate."""
     incident = selectors.incident_get(request.user, pk)
-    attachment = get_object_or_404(
-        access.attachments_seen_by(incident, _access(request, incident)), pk=attachment_pk
-    )
+    attachment = get_object_or_404(access.attachments_seen_by(incident, _access(request, incident)), pk=attachment_pk)
     handle = attachment.file.open("rb")
     _audit_foreign_view(request, incident, action="incident.attachment_downloaded")
     response = FileResponse(
@@ -472,9 +468,7 @@ def handover_request(request, pk):
 @require_POST
 def handover_answer(request, pk, handover_pk, decision):
     incident = selectors.incident_get(request.user, pk)
-    handover = get_object_or_404(
-        _handovers_seen(request, incident), pk=handover_pk, status=HandoverStatus.PENDING
-    )
+    handover = get_object_or_404(_handovers_seen(request, incident), pk=handover_pk, status=HandoverStatus.PENDING)
     form = HandoverAnswerForm(request.POST)
     form.is_valid()
     perform(

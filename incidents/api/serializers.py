@@ -150,3 +150,44 @@ class AckOut(serializers.Serializer):
     identifier = serializers.UUIDField(source="alert.identifier")
     acknowledged_at = serializers.DateTimeField(source="at")
     acknowledged_by = serializers.CharField(source="by_label")
+
+
+class PreviewIn(serializers.Serializer):
+    country = serializers.SlugRelatedField(
+        slug_field="code", queryset=Country.objects.all(), help_text="The partner country, ISO 3166-1 alpha-2."
+    )
+
+    def to_internal_value(self, data):
+        data = data.copy()
+        if data.get("country"):
+            data["country"] = data["country"].upper()
+        return super().to_internal_value(data)
+
+
+class PreviewGrantOut(GrantOut):
+    end_reason = serializers.ChoiceField(choices=ShareEnd.choices, allow_blank=True)
+
+
+class PreviewAlertOut(serializers.Serializer):
+    identifier = serializers.UUIDField()
+    sent = serializers.DateTimeField()
+    msg_type = serializers.ChoiceField(choices=["Alert", "Update", "Cancel"])
+    incident = serializers.JSONField(allow_null=True, help_text="What the alert shows now; null once it shows nothing.")
+    reason = serializers.ChoiceField(choices=ShareEnd.choices, allow_null=True)
+
+
+class PreviewOut(serializers.Serializer):
+    country = serializers.CharField(source="country.pk")
+    visible = serializers.BooleanField(source="access.visible")
+    personal_data = serializers.BooleanField(source="access.personal_data")
+    until = serializers.DateTimeField(source="access.until", allow_null=True, help_text="When the share ends by time.")
+    incident = serializers.JSONField(
+        source="content", allow_null=True, help_text="The incident as that country sees it."
+    )
+    withheld = serializers.ListField(child=serializers.CharField(), help_text="Fields that country does not receive.")
+    grants = PreviewGrantOut(many=True)
+    attachments = serializers.SerializerMethodField()
+    alerts = PreviewAlertOut(many=True)
+
+    def get_attachments(self, preview) -> list[str]:
+        return [attachment.original_name for attachment in preview.attachments]

@@ -1,6 +1,6 @@
 """Incidents API. Every read starts from the gate; foreign incidents are 404 like missing ones."""
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -10,7 +10,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents import selectors, services
+from incidents import access, selectors, services
 from incidents.api.serializers import (
     CommentIn,
     CommentOut,
@@ -18,10 +18,13 @@ from incidents.api.serializers import (
     IncidentFilterIn,
     IncidentIn,
     IncidentOut,
+    PreviewIn,
+    PreviewOut,
 )
 from incidents.models import Incident, IncidentQuerySet
 from incidents.stix import incident_bundle
 from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
+from portal.gate import principal_country_id
 from portal.models import APIScope
 from training.models import Exercise
 
@@ -129,7 +132,8 @@ class IncidentComments(APIView):
     def get(self, request, pk):
         incident = selectors.incident_get(request.user, pk)
         _audit_foreign(request, [incident], "incident.viewed")
-        return Response(CommentOut(incident.comments.select_related("author"), many=True).data)
+        comments = access.comments_seen_by(incident, principal_country_id(request.user))
+        return Response(CommentOut(comments, many=True).data)
 
     @extend_schema(request=CommentIn, responses={201: CommentOut, **INVALID, **FORBIDDEN, **NOT_FOUND})
     def post(self, request, pk):
@@ -156,3 +160,26 @@ class IncidentStix(APIView):
         incident = selectors.incident_get(request.user, pk)
         _audit_foreign(request, [incident], "incident.exported")
         return HttpResponse(incident_bundle(incident).serialize(), content_type="application/stix+json;version=2.1")
+
+
+class IncidentPreview(APIView):
+    """The owner's preview: one of its incidents as a partner country receives it now (fields
+    withheld, the shares and their ends, what that country's alerts say). Built on the same
+    functions as every path, so it cannot drift from what the partner gets."""
+
+    required_scopes = READ
+
+    @extend_schema(
+        parameters=[PreviewIn],
+        responses={200: PreviewOut, **INVALID, **FORBIDDEN, **NOT_FOUND},
+    )
+    def get(self, request, pk):
+        incident = selectors.incident_get(request.user, pk)
+        if incident.country_id != principal_country_id(request.user):
+            raise Http404
+        data = PreviewIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        country = data.validated_data["country"]
+        if country.pk == incident.country_id:
+            raise serializers.ValidationError({"country": [_("Choose a partner country, not your own.")]})
+        return Response(PreviewOut(access.preview(incident, country)).data)
