@@ -47,13 +47,10 @@ def in_force_q(day, prefix=""):
     """Agreements in force on `day` by their status and their dates, as a filter; the same rule
     as `Agreement.in_force_on`, for querysets (`prefix` reaches the agreement through a relation)."""
     field = lambda name: f"{prefix}{name}"  # noqa: E731
-    return (
-        models.Q(**{field("status"): AgreementStatus.IN_FORCE, field("effective_from__lte"): day})
-        & (
-            models.Q(**{field("expires_on__isnull"): True})
-            | models.Q(**{field("expires_on__gte"): day})
-            | models.Q(**{field("auto_renewal"): True, field("renewal_months__gt"): 0})
-        )
+    return models.Q(**{field("status"): AgreementStatus.IN_FORCE, field("effective_from__lte"): day}) & (
+        models.Q(**{field("expires_on__isnull"): True})
+        | models.Q(**{field("expires_on__gte"): day})
+        | models.Q(**{field("auto_renewal"): True, field("renewal_months__gt"): 0})
     )
 
 

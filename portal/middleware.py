@@ -1,13 +1,54 @@
-"""Two-factor sign-in is required before any page beyond the sign-in pages themselves; sessions
-end after a period of inactivity."""
+"""Requests carrying characters the database cannot store are refused; two-factor sign-in is
+required before any page beyond the sign-in pages themselves; sessions end after a period of
+inactivity."""
 
+import re
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.api.exceptions import json_error
+
+# PostgreSQL text refuses U+0000, and UTF-8 has no encoding for lone surrogates.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(request):
+    if UNSTORABLE.search(request.path_info):
+        return True
+    return any(
+        UNSTORABLE.search(key) or any(UNSTORABLE.search(value) for value in values)
+        for key, values in request.GET.lists()
+    )
+
+
+class UnstorableInputMiddleware:
+    """Answers 400 to a request whose path or query string holds a NUL (or a lone surrogate).
+
+    Such a value, used in a filter, is an error of the database driver (a 500 on PostgreSQL)
+    wherever it reaches a query; refusing it here, before sessions, authentication or any view,
+    covers every route at once and changes nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _unstorable(request):
+            return self.get_response(request)
+        # Before LocaleMiddleware: the language is read from the request here.
+        with translation.override(translation.get_language_from_request(request)):
+            message = _("The address contains a character that is not allowed (such as a NUL byte).")
+            if request.path_info.startswith("/api/"):
+                return json_error(400, "invalid_characters", message)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
 
 # Paths a signed-in but not yet verified person may reach. The API is not listed: it does
 # its own check (unverified sessions are not authenticated there) and answers in JSON.

@@ -140,6 +140,26 @@ def user_set_active(*, user, active, actor, request=None):
 
 
 @transaction.atomic
+def user_set_agency(*, user, agency, actor, request=None):
+    """Move a user to another agency (or none); their country group, hence what they see, follows."""
+    before = User.objects.select_related("agency").get(pk=user.pk).agency
+    if (before.pk if before else None) == (agency.pk if agency else None):
+        return user
+    user.agency = agency
+    user.save(update_fields=["agency"])
+    user_sync_country_group(user=user)
+    audit.record(
+        "user.agency_changed",
+        actor=actor,
+        obj=user,
+        request=request,
+        agency=agency or before,
+        details={"from": before.code if before else None, "to": agency.code if agency else None},
+    )
+    return user
+
+
+@transaction.atomic
 def user_unlock(*, user, actor, request=None):
     """Lift a sign-in lockout caused by repeated failures."""
     cleared = axes_reset(username=user.username)

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the database: a NUL byte in the query string is a 500 on PostgreSQL.
+    "portal.middleware.UnstorableInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.SessionIdleMiddleware",
@@ -328,6 +330,9 @@ SPECTACULAR_SETTINGS = {
         "IncidentCategoryEnum": "portal.choices.IncidentCategory",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "SeverityEnum": "incidents.models.Severity",
+        "ShareEndEnum": "incidents.models.ShareEnd",
+        "AlertMsgTypeEnum": "incidents.models.AlertType",
+        "AlertStatusEnum": "incidents.models.AlertStatus",
         "TLPEnum": "portal.choices.TLP",
         "ActivityStatusEnum": "training.models.ActivityStatus",
         "CorrectiveActionStatusEnum": "training.models.ActionStatus",
@@ -383,6 +388,7 @@ CELERY_BEAT_SCHEDULE = {
     "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
     "alerts-sweeper": {"task": "incidents.tasks.sweep_alert_deliveries", "schedule": 30.0},
     "incidents-revoke-lapsed-grants": {"task": "incidents.tasks.revoke_lapsed_grants", "schedule": 300.0},
+    "incidents-sharing-resync-sweeper": {"task": "incidents.tasks.sweep_sharing_resyncs", "schedule": 60.0},
     "agreements-daily": {"task": "agreements.tasks.run_daily", "schedule": crontab(hour=5, minute=0)},
 }
 # /healthz reports the worker as stale when its last heartbeat is older than this.

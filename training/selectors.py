@@ -3,16 +3,23 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from agreements.models import Agreement
 from incidents.models import Incident
 from training.models import ActivityStatus, Course, Exercise, Patrol, Programme
 
 
+def _agreement_visible(user, field):
+    """Whether the reader may see the agreement `field` points to: only then is it named."""
+    return Exists(Agreement.objects.visible_to(user).filter(pk=OuterRef(field)))
+
+
 def patrols_visible_to(user):
-    return Patrol.objects.visible_to(user)
+    """Patrols the user may see; `agreement_visible` says whether the governing agreement may be named."""
+    return Patrol.objects.visible_to(user).annotate(agreement_visible=_agreement_visible(user, "agreement_id"))
 
 
 def exercises_visible_to(user):
@@ -29,7 +36,11 @@ def courses_visible_to(user):
 
 
 def patrol_get(user, pk):
-    return Patrol.objects.select_related("agreement", "commanding_agency").get_visible_or_404(user, pk=pk)
+    return (
+        Patrol.objects.select_related("agreement", "commanding_agency")
+        .annotate(agreement_visible=_agreement_visible(user, "agreement_id"))
+        .get_visible_or_404(user, pk=pk)
+    )
 
 
 def exercise_get(user, pk):
@@ -51,6 +62,17 @@ def exercises_running_for(user):
     )
 
 
+def corrective_actions_for(user, exercise):
+    """The exercise's corrective actions; `sop_visible` says whether the SOP they change may be named.
+
+    A corrective action may change an SOP between the host and a country the reader's is not
+    party to: the reader learns that an SOP is concerned, not which one.
+    """
+    return exercise.corrective_actions.select_related(
+        "owner_agency", "sop_document__agreement", "closed_by_version"
+    ).annotate(sop_visible=_agreement_visible(user, "sop_document__agreement_id"))
+
+
 def report_incidents(user, report):
     """The incidents found on a patrol that the reader may see (the incidents' own gate)."""
     return Incident.objects.visible_to(user).filter(patrol_reports=report).select_related("country")
@@ -67,7 +89,13 @@ def _search(queryset, q, fields):
 
 def patrol_search(user, *, q="", status="", partner=None, since=None, until=None):
     patrols = patrols_visible_to(user)
-    patrols = _search(patrols, q, ["title", "border_sector", "agreement__reference"])
+    if q:
+        # The agreement's reference is searched only where the reader may see the agreement.
+        patrols = patrols.filter(
+            Q(title__icontains=q)
+            | Q(border_sector__icontains=q)
+            | Q(agreement__reference__icontains=q, agreement_visible=True)
+        )
     if status:
         patrols = patrols.filter(status=status)
     if partner is not None:
@@ -157,7 +185,7 @@ def calendar_items(user, *, start=None, end=None, mine=False):
             p.created_at,
             reverse("training:patrol_detail", args=[p.pk]),
             p.border_sector,
-            f"{p.agreement.reference} · {p.border_sector}",
+            f"{p.agreement.reference} · {p.border_sector}" if p.agreement_visible else p.border_sector,
         )
         for p in patrols
     ]

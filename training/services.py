@@ -653,9 +653,14 @@ def corrective_action_update(*, action, actor, status, closing_note="", request=
         raise ValidationError(_("This action is closed."))
     if status == ActionStatus.CLOSED:
         if action.sop_document_id:
+            # The document is named only to an actor whose country is party to the SOP.
+            if Agreement.objects.visible_to(actor).filter(pk=action.sop_document.agreement_id).exists():
+                raise ValidationError(
+                    _("This action changes the SOP document “%(doc)s”: it closes when a new version is uploaded there.")
+                    % {"doc": action.sop_document.title}
+                )
             raise ValidationError(
-                _("This action changes the SOP document “%(doc)s”: it closes when a new version is uploaded there.")
-                % {"doc": action.sop_document.title}
+                _("This action changes an SOP of another party: it closes when a new version is uploaded there.")
             )
         if not closing_note.strip():
             raise ValidationError({"closing_note": _("Say how the action was carried out.")})

@@ -269,9 +269,7 @@ def exercise_detail(request, pk):
             "injects": exercise.injects.select_related("recipient__user"),
             "assets": exercise.assets.select_related("agency"),
             "after_action": after_action,
-            "actions": exercise.corrective_actions.select_related(
-                "owner_agency", "sop_document__agreement", "closed_by_version"
-            ),
+            "actions": selectors.corrective_actions_for(request.user, exercise),
             # Incidents played in it, as far as the reader may see them.
             "incidents": exercise.incidents.visible_to(request.user).order_by("-occurred_at")[:50],
             "can_manage": manage,

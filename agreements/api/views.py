@@ -23,10 +23,14 @@ from agreements.api.serializers import (
 from agreements.downloads import document_response
 from agreements.models import Agreement
 from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
+from portal.api.permissions import PEOPLE_ONLY
 from portal.gate import principal_group_id
 from portal.models import APIScope
 
 READ = {"GET": APIScope.AGREEMENTS_READ}
+# Partner systems read; only people (liaison officers of a party) change agreements.
+READ_PEOPLE_WRITE = {**READ, "POST": PEOPLE_ONLY, "PATCH": PEOPLE_ONLY}
+PEOPLE_WRITE = {"POST": PEOPLE_ONLY}
 
 
 def _require_person_who_writes(request):
@@ -78,7 +82,7 @@ class _AnyAccept(BaseContentNegotiation):
 class AgreementListCreate(GenericAPIView):
     """Agreements the caller's country is party to; liaison officers create new ones."""
 
-    required_scopes = READ
+    required_scopes = READ_PEOPLE_WRITE
     serializer_class = AgreementOut
     queryset = Agreement.objects.none()  # for the schema only; reads start from the gate below
     filter_backends = ()  # filtering is ListFilterIn's, validated; nothing else is accepted
@@ -122,7 +126,7 @@ class AgreementListCreate(GenericAPIView):
 class AgreementDetail(APIView):
     """One agreement with its parties, clauses, documents, disputes and timeline."""
 
-    required_scopes = READ
+    required_scopes = READ_PEOPLE_WRITE
 
     @extend_schema(summary="One agreement", responses={200: AgreementDetailOut, **FORBIDDEN, **NOT_FOUND})
     def get(self, request, pk):
@@ -152,6 +156,8 @@ class AgreementDetail(APIView):
 class AgreementTransition(APIView):
     """Move the agreement along its lifecycle; refused transitions say why and change nothing."""
 
+    required_scopes = PEOPLE_WRITE
+
     @extend_schema(
         summary="Change the status of an agreement (liaison officers of a party)",
         request=TransitionIn,
@@ -178,6 +184,8 @@ class AgreementTransition(APIView):
 
 class ClauseCreate(APIView):
     """Add a data-sharing clause (only before the agreement is signed)."""
+
+    required_scopes = PEOPLE_WRITE
 
     @extend_schema(
         summary="Add a data-sharing clause (liaison officers of a party)",

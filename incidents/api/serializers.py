@@ -2,7 +2,16 @@
 
 from rest_framework import serializers
 
-from incidents.models import PERSONAL_FIELDS, Incident, IncidentComment, IncidentStatus, Severity, ShareEnd
+from incidents.models import (
+    PERSONAL_FIELDS,
+    AlertStatus,
+    AlertType,
+    Incident,
+    IncidentComment,
+    IncidentStatus,
+    Severity,
+    ShareEnd,
+)
 from incidents.services import INCIDENT_FIELDS
 from portal.api.serializers import PlannedListSerializer, PlannedRepresentation
 from portal.choices import TLP, IncidentCategory
@@ -126,8 +135,8 @@ class AlertOut(serializers.Serializer):
     id = serializers.IntegerField()
     identifier = serializers.UUIDField()
     sent = serializers.DateTimeField(source="sent_at")
-    status = serializers.ChoiceField(choices=["Actual", "Exercise", "Test"])
-    msg_type = serializers.ChoiceField(choices=["Alert", "Update", "Cancel"])
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
+    msg_type = serializers.ChoiceField(choices=AlertType.choices)
     references = serializers.UUIDField(source="message.references", allow_null=True)
     reference = serializers.CharField(source="message.reference", help_text="The incident's reference.")
     acknowledged_at = serializers.DateTimeField(source="acknowledgement.at", default=None, allow_null=True)
@@ -142,7 +151,7 @@ class AlertOut(serializers.Serializer):
 
 class AlertFilterIn(serializers.Serializer):
     after = serializers.IntegerField(required=False, min_value=0, help_text="Return alerts after this id.")
-    msg_type = serializers.ChoiceField(choices=["Alert", "Update", "Cancel"], required=False)
+    msg_type = serializers.ChoiceField(choices=AlertType.choices, required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
 
 
@@ -171,7 +180,7 @@ class PreviewGrantOut(GrantOut):
 class PreviewAlertOut(serializers.Serializer):
     identifier = serializers.UUIDField()
     sent = serializers.DateTimeField()
-    msg_type = serializers.ChoiceField(choices=["Alert", "Update", "Cancel"])
+    msg_type = serializers.ChoiceField(choices=AlertType.choices)
     incident = serializers.JSONField(allow_null=True, help_text="What the alert shows now; null once it shows nothing.")
     reason = serializers.ChoiceField(choices=ShareEnd.choices, allow_null=True)
 

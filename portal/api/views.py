@@ -6,12 +6,18 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.permissions import ANY_KEY
 from portal.api.serializers import AgencySerializer, CountrySerializer, PrincipalSerializer
 from portal.models import Agency, Country
+
+# Who am I and the directory are open to every valid key, whatever its scopes.
+ANY_KEY_READS = {"GET": ANY_KEY}
 
 
 class MeView(APIView):
     """The caller as the portal sees it: a person or a partner system, its agency and rights."""
+
+    required_scopes = ANY_KEY_READS
 
     @extend_schema(responses=PrincipalSerializer, operation_id="me")
     def get(self, request):
@@ -32,6 +38,8 @@ class MeView(APIView):
 class CountryList(generics.ListAPIView):
     """ISO 3166-1 countries."""
 
+    required_scopes = ANY_KEY_READS
+
     queryset = Country.objects.order_by("code")
     serializer_class = CountrySerializer
     search_fields = ["code", "alpha3", "name"]
@@ -48,6 +56,8 @@ class AgencyFilter(filters.FilterSet):
 
 class AgencyList(generics.ListAPIView):
     """Agencies taking part in the portal."""
+
+    required_scopes = ANY_KEY_READS
 
     queryset = Agency.objects.filter(is_active=True).order_by("code")
     serializer_class = AgencySerializer

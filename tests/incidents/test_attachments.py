@@ -87,7 +87,9 @@ def test_a_personal_photo_never_reaches_a_partner_whose_clause_withholds_persona
 ):
     # The partner's clause (lt_pl_in_force) withholds personal data; a photo is personal data
     # unless the uploader says it shows no one.
-    personal = services.attachment_add(incident=shared, actor=officer, upload=SimpleUploadedFile("face.jpg", photo_with_gps()))
+    personal = services.attachment_add(
+        incident=shared, actor=officer, upload=SimpleUploadedFile("face.jpg", photo_with_gps())
+    )
     assert personal.personal_data is True
     client = verified_client(partner_officer)
     assert client.get(reverse("incidents:attachment", args=[shared.pk, personal.pk])).status_code == 404

@@ -82,19 +82,17 @@ def test_no_credentials_get_json_401(client, db):
     assert_error(client.get("/api/v1/me/"), 401, "not_authenticated")
 
 
-def test_key_without_needed_scope_gets_403(client, api_key, rf):
+def test_key_without_needed_scope_gets_403(client, api_key, monkeypatch):
     from portal.api.views import AgencyList
 
-    AgencyList.required_scopes = {"GET": APIScope.INCIDENTS_READ}
-    try:
-        _key, raw = api_key(scopes=[APIScope.ALERTS_READ])
-        response = client.get("/api/v1/agencies/", HTTP_AUTHORIZATION=f"Api-Key {raw}")
-        assert_error(response, 403, "permission_denied")
-        assert AuditEntry.objects.filter(action="permission.denied").exists()
-        _key, raw = api_key(scopes=[APIScope.INCIDENTS_READ])
-        assert client.get("/api/v1/agencies/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 200
-    finally:
-        del AgencyList.required_scopes
+    # Restored afterwards: the directory itself is open to any key.
+    monkeypatch.setattr(AgencyList, "required_scopes", {"GET": APIScope.INCIDENTS_READ})
+    _key, raw = api_key(scopes=[APIScope.ALERTS_READ])
+    response = client.get("/api/v1/agencies/", HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert_error(response, 403, "permission_denied")
+    assert AuditEntry.objects.filter(action="permission.denied").exists()
+    _key, raw = api_key(scopes=[APIScope.INCIDENTS_READ])
+    assert client.get("/api/v1/agencies/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 200
 
 
 def test_key_creation_validates_input(owner_agency, agency_admin):

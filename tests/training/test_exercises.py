@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import services as agreement_services
+from incidents import access
 from incidents import services as incident_services
-from incidents.alerts import alert_message
 from incidents.models import Alert, AlertStatus
 from tests.conftest import PDF_BYTES
 from tests.training.conftest import tomorrow_at
@@ -132,8 +132,9 @@ def test_incident_filed_in_a_running_exercise_is_marked_and_its_alert_is_cap_exe
     assert incident.is_exercise
     alert = Alert.objects.get(incident=incident, country="PL")
     assert alert.status == AlertStatus.EXERCISE
-    assert alert_message(alert)["status"] == "Exercise"
-    assert alert_message(alert)["incident"]["exercise"] is True
+    message = access.alert_message(alert, access.access_of(incident.pk, "PL"))
+    assert message["status"] == "Exercise"
+    assert message["incident"]["exercise"] is True
     client = verified_client(partner_officer)
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "exercise-banner" in page

@@ -62,7 +62,9 @@ class PatrolReportOut(serializers.Serializer):
 
 
 class PatrolOut(serializers.ModelSerializer):
-    agreement = serializers.CharField(source="agreement.reference")
+    agreement = serializers.SerializerMethodField(
+        help_text="Reference of the governing agreement; null when it is not shared with the caller's country."
+    )
     commanding_agency = serializers.CharField(source="commanding_agency.code")
 
     class Meta:
@@ -81,6 +83,11 @@ class PatrolOut(serializers.ModelSerializer):
             "sequence",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_agreement(self, patrol):
+        # Only the gate's selectors set `agreement_visible`; without it, nothing is named.
+        return patrol.agreement.reference if getattr(patrol, "agreement_visible", False) else None
 
 
 class PatrolDetailOut(PatrolOut):
@@ -123,10 +130,18 @@ class ObjectiveOut(serializers.Serializer):
 
 
 class CorrectiveActionOut(serializers.ModelSerializer):
+    """An SOP the caller's country is not party to is only said to be linked (`sop_linked`), not named."""
+
     owner_agency = serializers.CharField(source="owner_agency.code")
-    sop = serializers.CharField(source="sop_document.agreement.reference", allow_null=True, default=None)
-    sop_document = serializers.CharField(source="sop_document.title", allow_null=True, default=None)
-    closed_by_version = serializers.IntegerField(source="closed_by_version.number", allow_null=True, default=None)
+    sop_linked = serializers.SerializerMethodField(help_text="Whether the action changes an SOP document.")
+    sop = serializers.SerializerMethodField(
+        help_text="Reference of the SOP; null when there is none or it is not shared with the caller's country."
+    )
+    sop_document = serializers.SerializerMethodField(help_text="Title of the SOP document; null as for `sop`.")
+    closed_by_version = serializers.SerializerMethodField(
+        help_text="Number of the SOP document version that closed the action; null as for `sop`."
+    )
+    closing_note = serializers.SerializerMethodField()
 
     class Meta:
         model = CorrectiveAction
@@ -136,12 +151,41 @@ class CorrectiveActionOut(serializers.ModelSerializer):
             "owner_agency",
             "due_on",
             "status",
+            "sop_linked",
             "sop",
             "sop_document",
             "closed_by_version",
             "closing_note",
             "closed_at",
         ]
+
+    @staticmethod
+    def _sop_named(action):
+        # Only `selectors.corrective_actions_for` sets `sop_visible`; without it, nothing is named.
+        return action.sop_document_id is not None and getattr(action, "sop_visible", False)
+
+    def get_sop_linked(self, action) -> bool:
+        return action.sop_document_id is not None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_sop(self, action):
+        return action.sop_document.agreement.reference if self._sop_named(action) else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_sop_document(self, action):
+        return action.sop_document.title if self._sop_named(action) else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_closed_by_version(self, action):
+        if action.closed_by_version_id is None or not self._sop_named(action):
+            return None
+        return action.closed_by_version.number
+
+    def get_closing_note(self, action) -> str:
+        # The note written when a new SOP version closes the action names the document.
+        if action.sop_document_id is not None and not self._sop_named(action):
+            return ""
+        return action.closing_note
 
 
 class AfterActionOut(serializers.Serializer):
@@ -180,7 +224,7 @@ class ExerciseDetailOut(ExerciseOut):
     participants = ParticipantOut(many=True)
     injects = InjectOut(many=True)
     after_action = serializers.SerializerMethodField()
-    corrective_actions = CorrectiveActionOut(many=True)
+    corrective_actions = serializers.SerializerMethodField()
 
     class Meta(ExerciseOut.Meta):
         fields = [
@@ -197,6 +241,10 @@ class ExerciseDetailOut(ExerciseOut):
     def get_after_action(self, exercise):
         report = getattr(exercise, "after_action", None)
         return AfterActionOut(report).data if report else None
+
+    @extend_schema_field(CorrectiveActionOut(many=True))
+    def get_corrective_actions(self, exercise):
+        return CorrectiveActionOut(self.context["corrective_actions"](exercise), many=True).data
 
 
 class TraineeOut(serializers.Serializer):

@@ -111,7 +111,9 @@ class ExerciseDetail(APIView):
         responses={200: ExerciseDetailOut, **FORBIDDEN, **NOT_FOUND},
     )
     def get(self, request, pk):
-        return Response(ExerciseDetailOut(selectors.exercise_get(request.user, pk)).data)
+        exercise = selectors.exercise_get(request.user, pk)
+        context = {"corrective_actions": lambda exercise: selectors.corrective_actions_for(request.user, exercise)}
+        return Response(ExerciseDetailOut(exercise, context=context).data)
 
 
 class ProgrammeList(_List):
