@@ -26,16 +26,16 @@ def position(country, depth):
     actually reached (a rare country's whole list is shorter than 50,000 rows)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM incidents_incidentvisibility"
+            "SELECT count(*) FROM incidents_incidentgroupobjectpermission"
             " WHERE country_id = %s AND (expires_at IS NULL OR expires_at > now())",
             [country],
         )
         total = cursor.fetchone()[0]
         depth = max(0, min(depth, total - PAGE - 1))
         cursor.execute(
-            "SELECT occurred_at, incident_id FROM incidents_incidentvisibility"
+            "SELECT occurred_at, content_object_id FROM incidents_incidentgroupobjectpermission"
             " WHERE country_id = %s AND (expires_at IS NULL OR expires_at > now())"
-            " ORDER BY occurred_at DESC, incident_id DESC OFFSET %s LIMIT 1",
+            " ORDER BY occurred_at DESC, content_object_id DESC OFFSET %s LIMIT 1",
             [country, depth],
         )
         at, pk = cursor.fetchone()

@@ -15,12 +15,12 @@ SELECT i.id, i.reference, a.code AS agency, i.country_id AS country, i.status, i
        i.people_involved, i.severity, i.source_reliability, i.information_credibility, i.marking,
        i.has_personal_data, i.person_name, i.person_birth_date, i.person_nationality, i.person_document_number,
        v.personal_data, i.follow_up_of_id AS follow_up_of, i.validated_at, i.created_at, i.updated_at
-FROM incidents_incidentvisibility v
-JOIN incidents_incident i ON i.id = v.incident_id
+FROM incidents_incidentgroupobjectpermission v
+JOIN incidents_incident i ON i.id = v.content_object_id
 JOIN portal_agency a ON a.id = i.agency_id
 WHERE v.country_id = %s AND (v.expires_at IS NULL OR v.expires_at > now())
-  AND (v.occurred_at, v.incident_id) < (%s, %s)
-ORDER BY v.occurred_at DESC, v.incident_id DESC
+  AND (v.occurred_at, v.content_object_id) < (%s, %s)
+ORDER BY v.occurred_at DESC, v.content_object_id DESC
 LIMIT %s
 """
 PERSONAL = ("person_name", "person_birth_date", "person_nationality", "person_document_number")
@@ -28,10 +28,10 @@ PERSONAL = ("person_name", "person_birth_date", "person_nationality", "person_do
 RAW_GEOJSON_SQL = """
 SELECT i.id, i.reference, i.category, i.occurred_at, i.severity, i.marking, i.country_id, i.exercise_id IS NOT NULL,
        i.latitude, i.longitude
-FROM incidents_incidentvisibility v
-JOIN incidents_incident i ON i.id = v.incident_id
+FROM incidents_incidentgroupobjectpermission v
+JOIN incidents_incident i ON i.id = v.content_object_id
 WHERE v.country_id = %s AND (v.expires_at IS NULL OR v.expires_at > now()) AND i.latitude IS NOT NULL
-ORDER BY v.occurred_at DESC, v.incident_id DESC
+ORDER BY v.occurred_at DESC, v.content_object_id DESC
 LIMIT 1001
 """
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-SEED_VERSION = 3
+SEED_VERSION = 4
 MARKER_TABLE = "bench_seed_marker"
 
 # Thirty countries, busiest first. `owner` weights how many incidents a country files; `sees`
@@ -198,16 +198,15 @@ def _seed_all(scale, log):
     _step(log, "wipe previous data", _wipe)
     refs = _step(log, "countries, agencies, officers, agreements", _reference_data)
     _step(log, "incidents", lambda: _incidents(scale, refs))
-    _step(log, "owner visibility rows", _owner_visibility)
+    _step(log, "owner visibility rows", lambda: _owner_visibility(refs))
     _step(log, "partner grants and visibility rows", lambda: _partner_shares(scale, refs))
-    _step(log, "guardian permissions", lambda: _guardian(refs))
     _step(log, "analyse", _analyse)
 
 
 def _wipe():
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE incidents_incident, incidents_incidentvisibility, incidents_sharegrant,"
+            "TRUNCATE incidents_incident, incidents_sharegrant,"
             " incidents_incidentgroupobjectpermission, incidents_alert, incidents_alertdelivery,"
             " incidents_subscription, incidents_incidentcounter CASCADE"
         )
@@ -391,15 +390,41 @@ def _incidents(scale, refs):
         )
 
 
-def _owner_visibility():
+# The visibility index is guardian's permission table of incidents: each row carries the country's
+# group and `view_incident`, with the window and the personal-data flag the gate reads. The group
+# of a country is looked up in two parallel arrays (group ids, country codes).
+OWNER_INDEX_ROWS = """
+INSERT INTO incidents_incidentgroupobjectpermission
+    (content_object_id, country_id, group_id, permission_id, occurred_at, expires_at,
+     personal_data, personal_data_until, is_owner)
+SELECT id, country_id, (%s::int[])[array_position(%s::text[], country_id::text)], %s, occurred_at,
+       NULL, true, NULL, true
+FROM incidents_incident
+"""
+PARTNER_INDEX_ROWS = """
+INSERT INTO incidents_incidentgroupobjectpermission
+    (content_object_id, country_id, group_id, permission_id, occurred_at, expires_at,
+     personal_data, personal_data_until, is_owner)
+SELECT g.incident_id, g.country_id, (%s::int[])[array_position(%s::text[], g.country_id::text)], %s,
+       i.occurred_at, g.expires_at, g.personal_data, CASE WHEN g.personal_data THEN g.expires_at END, false
+FROM incidents_sharegrant g JOIN incidents_incident i ON i.id = g.incident_id
+"""
+
+
+def _view_incident():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.get(content_type__app_label="incidents", codename="view_incident").pk
+
+
+def _group_args(refs):
+    codes = refs["codes"]
+    return [[refs["groups"][c] for c in codes], codes]
+
+
+def _owner_visibility(refs):
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO incidents_incidentvisibility (country_id, incident_id, occurred_at, expires_at,
-                                                      personal_data, is_owner)
-            SELECT country_id, id, occurred_at, NULL, true, true FROM incidents_incident
-            """
-        )
+        cursor.execute(OWNER_INDEX_ROWS, [*_group_args(refs), _view_incident()])
 
 
 def _partner_shares(scale, refs):
@@ -428,11 +453,11 @@ def _partner_shares(scale, refs):
         cursor.execute(
             """
             INSERT INTO incidents_sharegrant (incident_id, country_id, clause_id, personal_data, on_request,
-                                              granted_at, expires_at, revoked_reason)
+                                              granted_at, expires_at, revoked_reason, end_reason)
             SELECT i.id, r.code, c.clause, c.personal, true,
                    i.occurred_at + interval '3 hours',
                    i.occurred_at + interval '3 hours' + make_interval(days => %s),
-                   ''
+                   '', ''
             FROM incidents_incident i
             JOIN bench_receiver r ON r.code <> i.country_id
             JOIN bench_clause c ON c.provider = i.country_id AND c.receiver = r.code
@@ -441,38 +466,14 @@ def _partner_shares(scale, refs):
             """,
             [365 * (YEARS + 5)],
         )
-        cursor.execute(
-            """
-            INSERT INTO incidents_incidentvisibility (country_id, incident_id, occurred_at, expires_at,
-                                                      personal_data, is_owner)
-            SELECT g.country_id, g.incident_id, i.occurred_at, g.expires_at, g.personal_data, false
-            FROM incidents_sharegrant g JOIN incidents_incident i ON i.id = g.incident_id
-            """
-        )
+        cursor.execute(PARTNER_INDEX_ROWS, [*_group_args(refs), _view_incident()])
         cursor.execute("DROP TABLE bench_clause, bench_receiver")
-
-
-def _guardian(refs):
-    from django.contrib.auth.models import Permission
-
-    permission = Permission.objects.get(content_type__app_label="incidents", codename="view_incident").pk
-    codes = refs["codes"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO incidents_incidentgroupobjectpermission (content_object_id, group_id, permission_id)
-            SELECT v.incident_id, (%s::int[])[array_position(%s::text[], v.country_id::text)], %s
-            FROM incidents_incidentvisibility v
-            """,
-            [[refs["groups"][c] for c in codes], codes, permission],
-        )
 
 
 def _analyse():
     with connection.cursor() as cursor:
         for table in (
             "incidents_incident",
-            "incidents_incidentvisibility",
             "incidents_sharegrant",
             "incidents_incidentgroupobjectpermission",
         ):

@@ -13,14 +13,15 @@ the ledger: which clause, since when) is valid *now*:
   inside the clause.
 Personal data is seen by the owner, and by a partner while a valid grant allows it.
 
-How it is fast and exact at once. The visibility index (`IncidentVisibility`, one row per
-country and incident) carries each row's validity window: its end is the latest end of the
-country's grants, each counted until its retention ends or its agreement's expiry date passes,
-and `personal_data_until` is the same for the grants that allow personal data. The gate compares
-both with the time of the read, so an end in time takes effect with no task having run. Every
-change that narrows sharing without the clock (suspension, termination, a shorter expiry date,
-re-marking, re-categorising) rewrites the rows in the same transaction as the change
-(`incidents.sharing.sync_incident`). Background tasks only tidy up: they revoke grants that
+How it is fast and exact at once. The visibility index is django-guardian's direct-foreign-key
+permission table of incidents (`IncidentGroupObjectPermission`, alias `IncidentVisibility`: one
+row per country group and incident, `view_incident`), and it carries each row's validity
+window: its end is the latest end of the country's grants, each counted until its retention
+ends or its agreement's expiry date passes, and `personal_data_until` is the same for the grants
+that allow personal data. The gate compares both with the time of the read, so an end in time
+takes effect with no task having run. Every change that narrows sharing without the clock
+(suspension, termination, a shorter expiry date, re-marking, re-categorising) rewrites the rows
+in the same transaction as the change (`incidents.sharing.sync_incident`). Background tasks only tidy up: they revoke grants that
 have ended in time (for the ledger and the Cancel alerts) and scrub stored payloads.
 """
 
@@ -89,8 +90,8 @@ def access_map(incident_ids, country_id, now=None):
 
     now = now or timezone.now()
     rows = {
-        row.incident_id: row
-        for row in IncidentVisibility.objects.filter(country_id=country_id, incident_id__in=set(incident_ids))
+        row.content_object_id: row
+        for row in IncidentVisibility.objects.filter(country_id=country_id, content_object_id__in=set(incident_ids))
     }
     return {pk: Access.from_row(rows.get(pk), now) for pk in incident_ids}
 
@@ -298,7 +299,7 @@ def alerts_still_seen(alerts, now=None):
     now = now or timezone.now()
     rows = IncidentVisibility.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-        incident_id=OuterRef("incident_id"),
+        content_object_id=OuterRef("incident_id"),
         country_id=OuterRef("country_id"),
     )
     return alerts.filter(Exists(rows))

@@ -194,9 +194,37 @@ class Incident(ChoiceLabels, models.Model):
 
 
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):
-    """Direct-foreign-key object permissions of incidents (granted to country groups)."""
+    """Who may see which incident: django-guardian's direct-foreign-key permission of a country's
+    group (`view_incident`), and at once the visibility index every read goes through.
 
-    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+    One row per (country, incident): the owner's row never expires; a partner's row lasts as
+    long as its longest active grant, each grant counted until its retention ends or its
+    agreement's expiry date passes, whichever comes first. `personal_data_until` is the same
+    window for the grants that allow personal data. The gate compares both with the time of
+    the read (`incidents.access`), so an end in time needs no task to take effect; `occurred_at`
+    is the incident's time, copied so that lists are read in the index's order. Only the sharing
+    engine writes these rows, from the `ShareGrant` ledger, in the transaction of the change.
+    """
+
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="visibility")
+    country = models.ForeignKey("portal.Country", on_delete=models.CASCADE, related_name="+")
+    occurred_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    personal_data = models.BooleanField(default=False)
+    personal_data_until = models.DateTimeField(null=True, blank=True)
+    is_owner = models.BooleanField(default=False)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+        constraints = [models.UniqueConstraint(fields=["country", "content_object"], name="visibility_unique")]
+        indexes = [models.Index(fields=["country", "-occurred_at", "-content_object"], name="visibility_list")]
+
+    def __str__(self):
+        return f"{self.country_id} sees {self.content_object_id}"
+
+
+# The visibility index is the permission table; the name says what reads use it for.
+IncidentVisibility = IncidentGroupObjectPermission
 
 
 class IncidentCounter(models.Model):
@@ -258,34 +286,6 @@ class ShareGrant(models.Model):
     def is_active(self, at=None):
         at = at or timezone.now()
         return self.revoked_at is None and self.expires_at > at
-
-
-class IncidentVisibility(models.Model):
-    """Denormalised index: which country may see which incident now, in list order.
-
-    One row per (country, incident): the owner's row never expires; a partner's row lasts as
-    long as its longest active grant, each grant counted until its retention ends or its
-    agreement's expiry date passes, whichever comes first. `personal_data_until` is the same
-    window for the grants that allow personal data. The gate compares both with the time of
-    the read (`incidents.access`), so an end in time needs no task to take effect.
-    """
-
-    country = models.ForeignKey("portal.Country", on_delete=models.CASCADE, related_name="+")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="visibility")
-    occurred_at = models.DateTimeField()
-    expires_at = models.DateTimeField(null=True, blank=True)
-    personal_data = models.BooleanField(default=False)
-    personal_data_until = models.DateTimeField(null=True, blank=True)
-    is_owner = models.BooleanField(default=False)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["country", "incident"], name="visibility_unique"),
-        ]
-        indexes = [models.Index(fields=["country", "-occurred_at", "-incident"], name="visibility_list")]
-
-    def __str__(self):
-        return f"{self.country_id} sees {self.incident_id}"
 
 
 class SharingResync(models.Model):

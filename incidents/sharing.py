@@ -1,9 +1,10 @@
 """The sharing engine: the writes that decide which countries receive an incident.
 
 Grants follow the clauses of agreements in force (`agreements.selectors.clauses_allowing`).
-Each grant is a `ShareGrant` row (the ledger), a guardian object permission for the receiving
-country's group, and a row of the visibility index that every read goes through; all three
-change in the same transaction, together with the alerts the change causes. What a grant means
+Each grant is a `ShareGrant` row (the ledger); what the grants of a country add up to is one row
+of the visibility index, which is the guardian object permission of that country's group and
+what every read goes through. Both change in the same transaction, together with the alerts
+the change causes. What a grant means
 at the moment of a read (its window in time, the fields it opens) is `incidents.access`.
 """
 
@@ -28,9 +29,10 @@ from incidents.models import (
     ShareGrant,
     SharingResync,
 )
-from portal import audit, gate
+from portal import audit
 from portal.choices import TLP
 from portal.models import Country
+from portal.services import country_group
 
 
 def _candidate_countries(incident):
@@ -116,15 +118,21 @@ def refresh_visibility(incident, now=None, changed=False):
     and stored alerts lose the personal data their receiver may no longer see."""
     now = now or timezone.now()
     rows = access.index_rows(incident, now)
-    before = set(
-        IncidentVisibility.objects.filter(incident=incident, is_owner=False).values_list("country_id", flat=True)
-    )
-    IncidentVisibility.objects.filter(incident=incident).exclude(country_id__in=rows).delete()
-    for country_id, values in rows.items():
+    index = IncidentVisibility.objects.filter(content_object=incident)
+    before = set(index.filter(is_owner=False).values_list("country_id", flat=True))
+    index.exclude(country_id__in=rows).delete()
+    permission_id = view_incident_permission_id()
+    for country in Country.objects.filter(pk__in=rows):
         IncidentVisibility.objects.update_or_create(
-            incident=incident, country_id=country_id, defaults={**values, "occurred_at": incident.occurred_at}
+            content_object=incident,
+            country=country,
+            defaults={
+                **rows[country.pk],
+                "occurred_at": incident.occurred_at,
+                "group": country_group(country),
+                "permission_id": permission_id,
+            },
         )
-    gate.share_with_countries(incident, Country.objects.filter(pk__in=rows))
     after = {c for c, values in rows.items() if not values["is_owner"]}
     for country in Country.objects.filter(pk__in=before | after):
         personal = bool(rows.get(country.pk, {}).get("personal_data"))
@@ -140,6 +148,13 @@ def refresh_visibility(incident, now=None, changed=False):
             )
         if not personal:
             _scrub_personal_data(incident, country.pk)
+
+
+def view_incident_permission_id():
+    """The `view_incident` permission the index rows grant."""
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.get(content_type__app_label="incidents", codename="view_incident").pk
 
 
 def _share_ended(incident, country, now):

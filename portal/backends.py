@@ -10,6 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from guardian.backends import ObjectPermissionBackend
 
 
 class PersonQuery:
@@ -120,3 +121,20 @@ class PortalOTPMiddleware(OTPMiddleware):
         self._init_user_fields(user)
         user.otp_device = SimpleLazyObject(lambda: TOTPDevice.objects.get(pk=confirmed_id))
         return user
+
+
+class GatedObjectPermissionBackend(ObjectPermissionBackend):
+    """django-guardian's object permissions, with one rule on top: whether a principal may *view*
+    an object of a gated model (one whose queryset is a `GatedQuerySet`) is what that model's gate
+    says at this moment, never a permission row alone. For incidents the row's validity window
+    then counts here too, so `user.has_perm("incidents.view_incident", incident)` cannot disagree
+    with the pages, the API or the alerts. Other permissions are guardian's."""
+
+    def has_perm(self, user_obj, perm, obj=None):
+        from portal.gate import GatedQuerySet
+
+        if obj is not None and isinstance(type(obj)._default_manager.all(), GatedQuerySet):
+            codename = perm.split(".", 1)[-1]
+            if codename == f"view_{obj._meta.model_name}":
+                return type(obj)._default_manager.visible_to(user_obj).filter(pk=obj.pk).exists()
+        return super().has_perm(user_obj, perm, obj)

@@ -159,7 +159,7 @@ AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "portal.backends.PortalModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    "portal.backends.GatedObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,7 +194,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 60, minim
 # Lockout is per account. Locking by address too would lock out a whole crossing point whose
 # officers share one NAT address whenever one of them mistypes, so axes' W006 is silenced.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# guardian.W001 looks for its own backend by name; portal.backends.GatedObjectPermissionBackend
+# is that backend, with the gate deciding view permissions of gated models.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "guardian.W001"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -114,7 +114,7 @@ def test_retention_end_hides_then_revokes_once(lt_pl_in_force, make_incident, pa
     assert sharing.revoke_lapsed(now=later) == 0
     grant = ShareGrant.objects.get(incident=incident)
     assert grant.end_reason == "retention_ended" and grant.revoked_reason
-    assert not IncidentVisibility.objects.filter(incident=incident, country_id="PL").exists()
+    assert not IncidentVisibility.objects.filter(content_object=incident, country_id="PL").exists()
     assert AuditEntry.objects.filter(action="incident.share_revoked").count() == 1
 
 
@@ -163,7 +163,7 @@ def test_sync_is_idempotent(lt_pl_in_force, make_incident):
     sharing.sync_incident(incident)
     sharing.sync_incident(incident)
     assert ShareGrant.objects.filter(incident=incident).count() == 1
-    assert IncidentVisibility.objects.filter(incident=incident).count() == 2
+    assert IncidentVisibility.objects.filter(content_object=incident).count() == 2
 
 
 def test_share_restored_after_suspension_keeps_its_original_retention(

@@ -431,3 +431,15 @@ def test_the_owner_previews_an_incident_as_a_partner_receives_it(
     client.logout()
     partner = verified_client(partner_officer)
     assert partner.get(f"/incidents/{shared_incident.pk}/preview/?country=PL").status_code == 404
+
+
+def test_the_guardian_permission_is_the_gate_and_ends_with_the_share(expiring, shared_incident, partner_officer, clock):
+    from incidents.models import IncidentGroupObjectPermission
+
+    row = IncidentGroupObjectPermission.objects.get(content_object=shared_incident, country_id="PL")
+    assert row.group_id == Country.objects.get(pk="PL").group_id and row.permission.codename == "view_incident"
+    assert partner_officer.has_perm("incidents.view_incident", shared_incident)
+    clock.advance(days=3)
+    # The row is still there (no task ran), and the check already says no.
+    assert IncidentGroupObjectPermission.objects.filter(pk=row.pk).exists()
+    assert not partner_officer.has_perm("incidents.view_incident", shared_incident)
