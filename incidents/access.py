@@ -21,8 +21,9 @@ ends or its agreement's expiry date passes, and `personal_data_until` is the sam
 that allow personal data. The gate compares both with the time of the read, so an end in time
 takes effect with no task having run. Every change that narrows sharing without the clock
 (suspension, termination, a shorter expiry date, re-marking, re-categorising) rewrites the rows
-in the same transaction as the change (`incidents.sharing.sync_incident`). Background tasks only tidy up: they revoke grants that
-have ended in time (for the ledger and the Cancel alerts) and scrub stored payloads.
+in the same transaction as the change (`incidents.sharing.sync_incident`). Background tasks
+only tidy up: they revoke grants that have ended in time (for the ledger and the Cancel
+alerts) and scrub stored payloads.
 """
 
 import datetime
