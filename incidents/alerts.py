@@ -368,15 +368,52 @@ def acknowledge(*, alert, principal, request=None):
 SUBSCRIPTION_LIMITS = {"categories": 20, "sectors": 50, "emails": 20}
 
 
+KEEP = object()  # a field left as it is
+
+
 @transaction.atomic
-def subscription_save(*, agency, actor, subscription=None, request=None, **fields):
-    """Create or change a subscription of the administrator's own agency, validating the channel."""
+def subscription_save(
+    *,
+    agency,
+    actor,
+    subscription=None,
+    name=KEEP,
+    channel=KEEP,
+    url=KEEP,
+    emails=KEEP,
+    categories=KEEP,
+    min_severity=KEEP,
+    sectors=KEEP,
+    bbox=KEEP,
+    is_active=KEEP,
+    request=None,
+):
+    """Create or change a subscription of the administrator's own agency, validating the channel.
+    A field not given keeps its value (its default for a new subscription)."""
     if not (getattr(actor, "is_agency_admin", False) and actor.agency_id == agency.pk):
+        raise PermissionDenied(_("Only the agency's administrators manage its subscriptions."))
+    if subscription is not None and subscription.agency_id != agency.pk:
         raise PermissionDenied(_("Only the agency's administrators manage its subscriptions."))
     creating = subscription is None
     subscription = subscription or Subscription(agency=agency, secrets=[new_secret()])
-    for key, value in fields.items():
-        setattr(subscription, key, value)
+    given = {
+        "name": name,
+        "channel": channel,
+        "url": url,
+        "emails": emails,
+        "categories": categories,
+        "min_severity": min_severity,
+        "sectors": sectors,
+        "bbox": bbox,
+        "is_active": is_active,
+    }
+    for key, value in given.items():
+        if value is not KEEP:
+            setattr(subscription, key, list(value) if key in {"emails", "categories", "sectors"} else value)
+    if channel is KEEP and creating:
+        raise ValidationError({"channel": _("Choose how alerts reach you.")})
+    if not (subscription.name or "").strip():
+        raise ValidationError({"name": _("Give the subscription a name.")})
     errors = {}
     for key, limit in SUBSCRIPTION_LIMITS.items():
         if len(getattr(subscription, key) or []) > limit:
