@@ -462,7 +462,8 @@ def endpoint_health(subscription, days=7):
     """Success rate, last error and dead letters of one subscription over the last days."""
     since = timezone.now() - timedelta(days=days)
     recent = subscription.deliveries.filter(alert__sent_at__gte=since)
-    total = recent.exclude(state__in=[DeliveryState.PENDING, DeliveryState.SENDING]).count()
+    # Cancelled deliveries were never attempted (the share ended first): not the endpoint's doing.
+    total = recent.exclude(state__in=[DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.CANCELLED]).count()
     delivered = recent.filter(state=DeliveryState.DELIVERED).count()
     last_failure = subscription.deliveries.exclude(last_error="").order_by("-id").first()
     return {
