@@ -352,5 +352,5 @@ def preview(incident, country, now=None):
         grants=grants,
         attachments=list(attachments_seen_by(fresh, seen)),
         comments=list(comments_seen_by(fresh, country.pk)) if seen.visible else [],
-        alerts=[alert_message(alert, alert.access) for alert in alerts],
+        alerts=[{**alert_message(alert, alert.access), "sent_at": alert.sent_at} for alert in alerts],
     )

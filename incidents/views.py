@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
@@ -277,6 +278,24 @@ def _preview_countries(incident):
     return Country.objects.filter(Q(pk__in=parties) | Q(pk__in=granted)).exclude(pk=incident.country_id)
 
 
+PREVIEW_EXTRA_LABELS = {
+    "agency": _lazy("reporting agency"),
+    "exercise": _lazy("exercise"),
+    "personal_data_withheld": _lazy("personal data withheld"),
+}
+
+
+def _preview_fields(content):
+    """(label, value) of what the partner receives, labelled as on the incident form."""
+    labels = {f.name: f.verbose_name for f in Incident._meta.fields} | PREVIEW_EXTRA_LABELS
+    rows = []
+    for name, value in content.items():
+        if isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        rows.append((labels.get(name, name.replace("_", " ")), "—" if value in (None, "") else value))
+    return rows
+
+
 @login_required
 def incident_preview(request, pk):
     """The owner's view of the incident as one partner country receives it now."""
@@ -285,14 +304,15 @@ def incident_preview(request, pk):
         raise Http404
     countries = _preview_countries(incident)
     country = countries.filter(pk=(request.GET.get("country") or "").upper()[:2]).first()
+    preview = access.preview(incident, country) if country else None
     return render(
         request,
         "incidents/preview.html",
         {
             "incident": incident,
             "countries": countries,
-            "preview": access.preview(incident, country) if country else None,
-            "labels": {f.name: f.verbose_name for f in Incident._meta.fields},
+            "preview": preview,
+            "fields": _preview_fields(preview.content) if preview and preview.content else [],
         },
     )
 

@@ -3,14 +3,15 @@
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import alerts, selectors
-from incidents.api.serializers import AckOut, AlertFilterIn, AlertOut
+from incidents.api.serializers import AckOut, AlertFilterIn, AlertPageOut
 from incidents.cap import alert_cap_xml
-from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND
+from portal.api.common import FORBIDDEN, NOT_FOUND
+from portal.api.serializers import ErrorOut
 from portal.models import APIScope
 
 
@@ -19,7 +20,19 @@ class AlertFeed(APIView):
 
     required_scopes = {"GET": APIScope.ALERTS_READ}
 
-    @extend_schema(parameters=[AlertFilterIn], responses={200: AlertOut(many=True), **INVALID, **FORBIDDEN})
+    @extend_schema(
+        operation_id="alerts_list",
+        parameters=[AlertFilterIn],
+        responses={
+            200: AlertPageOut,
+            400: OpenApiResponse(
+                ErrorOut,
+                description="Invalid filter: `after` that is not a whole number of 0 or more, an unknown "
+                "`msg_type`, a `limit` out of range; `fields` says which and why.",
+            ),
+            **FORBIDDEN,
+        },
+    )
     def get(self, request):
         filters = AlertFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -32,10 +45,7 @@ class AlertFeed(APIView):
         rows = selectors.alert_page(request.user, feed[: values["limit"]])
         alerts.mark_read(alerts=rows, principal=request.user)
         return Response(
-            {
-                "results": AlertOut(rows, many=True).data,
-                "next_after": rows[-1].pk if rows else values.get("after"),
-            }
+            AlertPageOut({"results": rows, "next_after": rows[-1].pk if rows else values.get("after")}).data
         )
 
 

@@ -1,5 +1,6 @@
 """Input and output serializers of the incidents API."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import (
@@ -24,7 +25,7 @@ class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
     agency = serializers.CharField(source="agency_code")
     country = serializers.CharField(source="country_id")
     personal_data_withheld = serializers.BooleanField()
-    follow_up_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    follow_up_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     is_exercise = serializers.BooleanField(
         read_only=True, help_text="Filed in an exercise: exercise play, not a real event."
     )
@@ -46,6 +47,8 @@ class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        # Null when withheld or when the incident holds no personal data (to_representation).
+        extra_kwargs = {name: {"allow_null": True} for name in PERSONAL_FIELDS}
 
     def to_representation(self, incident):
         data = super().to_representation(incident)
@@ -72,7 +75,8 @@ class IncidentDetailOut(IncidentOut):
     class Meta(IncidentOut.Meta):
         fields = [*IncidentOut.Meta.fields, "grants"]
 
-    def get_grants(self, incident) -> list[dict]:
+    @extend_schema_field(GrantOut(many=True))
+    def get_grants(self, incident):
         return GrantOut(self.context["grants"], many=True).data
 
 
@@ -146,6 +150,17 @@ class AlertOut(serializers.Serializer):
         choices=ShareEnd.choices,
         allow_null=True,
         help_text="Why `incident` is null: the share ended, or the reason of a Cancel.",
+    )
+
+
+class AlertPageOut(serializers.Serializer):
+    """A page of the pull feed, oldest first."""
+
+    results = AlertOut(many=True)
+    next_after = serializers.IntegerField(
+        allow_null=True,
+        help_text="Pass as `after` for the next page: the last `id` of this page, else the `after` given; "
+        "null while the feed has given nothing.",
     )
 
 

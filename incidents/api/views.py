@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,7 +22,8 @@ from incidents.api.serializers import (
 )
 from incidents.models import Incident, IncidentQuerySet
 from incidents.stix import incident_bundle
-from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
+from portal.api.common import FORBIDDEN, INVALID, INVALID_CURSOR, NOT_FOUND, call_service
+from portal.api.pagination import PortalCursorPagination
 from portal.gate import principal_country_id
 from portal.models import APIScope
 from training.models import Exercise
@@ -32,7 +32,7 @@ READ = {"GET": APIScope.INCIDENTS_READ}
 WRITE = {"GET": APIScope.INCIDENTS_READ, "POST": APIScope.INCIDENTS_WRITE}
 
 
-class IncidentCursor(CursorPagination):
+class IncidentCursor(PortalCursorPagination):
     """Newest first; a cursor, not an offset, so deep pages cost what the first one does."""
 
     ordering = IncidentQuerySet.LIST_ORDER
@@ -62,7 +62,7 @@ class IncidentListCreate(GenericAPIView):
     @extend_schema(
         operation_id="incidents_list",
         parameters=[IncidentFilterIn],
-        responses={200: IncidentOut(many=True), **INVALID, **FORBIDDEN},
+        responses={200: IncidentOut(many=True), **INVALID_CURSOR, **FORBIDDEN},
     )
     def get(self, request):
         criteria = {}
