@@ -17,15 +17,17 @@ def navigation(request):
         (reverse("training:exercise_list"), _("Exercises")),
         (reverse("training:programme_list"), _("Programmes")),
     ]
-    if user.is_agency_admin and user.agency_id:
+    # A partner system (API key) reaching a page has no roles: it gets the plain entries.
+    if getattr(user, "is_agency_admin", False) and user.agency_id:
         items.append((reverse("agency_user_list"), _("Users")))
         items.append((reverse("agency_api_key_list"), _("API keys")))
         items.append((reverse("subscription_list"), _("Alert subscriptions")))
     items.append((reverse("api_docs"), _("API")))
-    if user.is_staff:
+    if getattr(user, "is_staff", False):
         items.append((reverse("admin:index"), _("Administration")))
     current = request.path
-    unread = user.notifications.filter(read_at__isnull=True).count() if getattr(user, "pk", None) else 0
+    notifications = getattr(user, "notifications", None)
+    unread = notifications.filter(read_at__isnull=True).count() if notifications is not None else 0
     return {
         "unread_notifications": unread,
         "nav_items": [

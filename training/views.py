@@ -83,10 +83,11 @@ def _transitions(user, activity):
 
 
 def _transition_page(request, activity, target, detail_url):
-    if target not in ActivityStatus.values:
+    # Only the steps a person can take have a page; "planned" is where things start.
+    if target not in TRANSITION_ACTIONS:
         raise Http404
     target = ActivityStatus(target)
-    services.require_manager(request.user, activity)
+    services.require_manager(request.user, activity.programme if isinstance(activity, Course) else activity)
     form = forms.TransitionForm(_post(request))
     if target != ActivityStatus.CANCELLED:
         del form.fields["reason"]

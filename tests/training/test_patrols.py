@@ -380,3 +380,10 @@ def test_partner_officer_reads_but_cannot_change(plan_patrol, verified_client, p
     page = client.get(reverse("training:patrol_detail", args=[patrol.pk]))
     assert page.status_code == 200 and "Night watch" in page.content.decode()
     assert client.get(reverse("training:patrol_edit", args=[patrol.pk])).status_code == 403
+
+
+def test_a_step_no_one_can_take_is_a_404_not_an_error(verified_client, owner_liaison, plan_patrol):
+    patrol = plan_patrol()
+    client = verified_client(owner_liaison)
+    for target in ("planned", "nonsense"):
+        assert client.get(f"/training/patrols/{patrol.pk}/status/{target}/").status_code == 404
