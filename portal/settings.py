@@ -339,6 +339,10 @@ SPECTACULAR_SETTINGS = {
         "ActivityStatusEnum": "training.models.ActivityStatus",
         "CorrectiveActionStatusEnum": "training.models.ActionStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.document_unauthorized",
+    ],
 }
 
 # --- Background work -------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class PartyOut(serializers.Serializer):
 class ClauseOut(serializers.ModelSerializer):
     provider = serializers.CharField(source="provider_id", allow_null=True)
     receiver = serializers.CharField(source="receiver_id", allow_null=True)
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=IncidentCategory.choices))
     sentence = serializers.SerializerMethodField()
 
     class Meta:
@@ -79,7 +80,10 @@ class EventOut(serializers.ModelSerializer):
 
 class AgreementOut(serializers.ModelSerializer):
     parties = PartyOut(many=True)
-    supersedes = serializers.PrimaryKeyRelatedField(read_only=True)
+    languages = serializers.ListField(child=serializers.CharField(), help_text="ISO 639-1 codes.")
+    supersedes = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The agreement this one replaces; null for a first version."
+    )
 
     class Meta:
         model = Agreement

@@ -22,7 +22,7 @@ from agreements.api.serializers import (
 )
 from agreements.downloads import document_response
 from agreements.models import Agreement
-from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND, call_service
+from portal.api.common import FORBIDDEN, INVALID, INVALID_PAGE, NOT_FOUND, call_service
 from portal.api.permissions import PEOPLE_ONLY
 from portal.gate import principal_group_id
 from portal.models import APIScope
@@ -91,7 +91,7 @@ class AgreementListCreate(GenericAPIView):
         operation_id="agreements_list",
         summary="Agreements the caller's country is party to",
         parameters=[ListFilterIn],
-        responses={200: AgreementOut(many=True), **INVALID, **FORBIDDEN},
+        responses={200: AgreementOut(many=True), **INVALID_PAGE, **FORBIDDEN},
     )
     def get(self, request):
         filters = ListFilterIn(data=request.query_params)

@@ -82,7 +82,15 @@ class IncidentListCreate(GenericAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         parent_id = fields.pop("follow_up_of", None)
-        parent = selectors.incident_get(request.user, parent_id) if parent_id else None
+        parent = None
+        if parent_id is not None:
+            try:
+                parent = selectors.incident_get(request.user, parent_id)
+            except Http404:
+                # Input, not the resource: a 400 naming the field, alike for missing and foreign ones.
+                raise serializers.ValidationError(
+                    {"follow_up_of": [_("Choose an incident your country may see.")]}
+                ) from None
         exercise_id = fields.pop("exercise", None)
         if exercise_id is not None:
             fields["exercise"] = Exercise.objects.visible_to(request.user).filter(pk=exercise_id).first()

@@ -12,6 +12,19 @@ from portal.api.serializers import ErrorOut
 INVALID = {400: OpenApiResponse(ErrorOut, description="Invalid input; `fields` says which and why.")}
 FORBIDDEN = {403: OpenApiResponse(ErrorOut, description="The caller may not do this.")}
 NOT_FOUND = {404: OpenApiResponse(ErrorOut, description="No such object, or not one the caller may see.")}
+# Lists: a page number or cursor that names no page is invalid input too (portal.api.pagination).
+INVALID_PAGE = {
+    400: OpenApiResponse(
+        ErrorOut, description="Invalid filter, or a `page` that is no page of the list; `fields` says which and why."
+    )
+}
+INVALID_CURSOR = {
+    400: OpenApiResponse(
+        ErrorOut,
+        description="Invalid filter, or a `cursor` that is not one of the `next` or `previous` links; "
+        "`fields` says which and why.",
+    )
+}
 
 
 def call_service(service, **kwargs):

@@ -6,6 +6,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.common import INVALID_PAGE
 from portal.api.permissions import ANY_KEY
 from portal.api.serializers import AgencySerializer, CountrySerializer, PrincipalSerializer
 from portal.models import Agency, Country
@@ -45,6 +46,10 @@ class CountryList(generics.ListAPIView):
     search_fields = ["code", "alpha3", "name"]
     ordering_fields = ["code", "name"]
 
+    @extend_schema(responses={200: CountrySerializer(many=True), **INVALID_PAGE})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
 
 class AgencyFilter(filters.FilterSet):
     country = filters.CharFilter(field_name="country__code", lookup_expr="iexact", label="Country (ISO code)")
@@ -64,3 +69,7 @@ class AgencyList(generics.ListAPIView):
     filterset_class = AgencyFilter
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name"]
+
+    @extend_schema(responses={200: AgencySerializer(many=True), **INVALID_PAGE})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -91,7 +91,7 @@ class PatrolOut(serializers.ModelSerializer):
 
 
 class PatrolDetailOut(PatrolOut):
-    route = serializers.JSONField(help_text="GeoJSON LineString or Polygon, or null.")
+    route = serializers.DictField(allow_null=True, help_text="GeoJSON LineString or Polygon, or null.")
     participants = PatrolParticipantOut(many=True)
     report = serializers.SerializerMethodField()
 
@@ -107,7 +107,9 @@ class PatrolDetailOut(PatrolOut):
 class ParticipantOut(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField(source="user.username")
-    agency = serializers.CharField(source="user.agency.code")
+    agency = serializers.CharField(
+        source="user.agency.code", allow_null=True, help_text="Null for a person of no agency."
+    )
     role = serializers.CharField()
 
 
@@ -249,7 +251,9 @@ class ExerciseDetailOut(ExerciseOut):
 
 class TraineeOut(serializers.Serializer):
     username = serializers.CharField(source="user.username")
-    agency = serializers.CharField(source="user.agency.code")
+    agency = serializers.CharField(
+        source="user.agency.code", allow_null=True, help_text="Null for a person of no agency."
+    )
     completed = serializers.BooleanField()
 
 

@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api.common import FORBIDDEN, INVALID, NOT_FOUND
+from portal.api.common import FORBIDDEN, INVALID_PAGE, NOT_FOUND
 from portal.models import APIScope
 from training import selectors
 from training.api.serializers import (
@@ -64,7 +64,7 @@ class PatrolList(_List):
     @extend_schema(
         operation_id="patrols_list",
         parameters=[ListFilterIn],
-        responses={200: PatrolOut(many=True), **INVALID, **FORBIDDEN},
+        responses={200: PatrolOut(many=True), **INVALID_PAGE, **FORBIDDEN},
     )
     def get(self, request):
         return super().get(request)
@@ -97,7 +97,7 @@ class ExerciseList(_List):
     @extend_schema(
         operation_id="exercises_list",
         parameters=[ExerciseFilterIn],
-        responses={200: ExerciseOut(many=True), **INVALID, **FORBIDDEN},
+        responses={200: ExerciseOut(many=True), **INVALID_PAGE, **FORBIDDEN},
     )
     def get(self, request):
         return super().get(request)
@@ -133,7 +133,7 @@ class ProgrammeList(_List):
     @extend_schema(
         operation_id="programmes_list",
         parameters=[ProgrammeFilterIn],
-        responses={200: ProgrammeOut(many=True), **INVALID, **FORBIDDEN},
+        responses={200: ProgrammeOut(many=True), **INVALID_PAGE, **FORBIDDEN},
     )
     def get(self, request):
         return super().get(request)
