@@ -29,7 +29,7 @@ alerts) and scrub stored payloads.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents.models import PERSONAL_FIELDS
@@ -48,18 +48,26 @@ def seen_by(incidents, country_id, now):
 
     A join on the index row of that country (unique per incident, so no duplicates), rather
     than EXISTS: lists can then be read in the index's order. Each incident is annotated with
-    `personal_data_visible`, and with `listed_at`, the index's copy of `occurred_at` that keyset
-    pagination filters and orders on."""
+    its personal-data window (see `personal_data_visible`), and with `listed_at`, the index's
+    copy of `occurred_at` that keyset pagination filters and orders on."""
     seen = Q(visibility__country_id=country_id) & (
         Q(visibility__expires_at__isnull=True) | Q(visibility__expires_at__gt=now)
     )
-    personal = Q(visibility__personal_data=True) & (
-        Q(visibility__personal_data_until__isnull=True) | Q(visibility__personal_data_until__gt=now)
-    )
+    # The personal-data window is read as two plain columns and compared in Python
+    # (`personal_data_visible`): a CASE expression cost more to build per request than to run.
     return incidents.filter(seen).annotate(
-        personal_data_visible=Case(When(personal, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        personal_data_flag=F("visibility__personal_data"),
+        personal_data_until=F("visibility__personal_data_until"),
         listed_at=F("visibility__occurred_at"),
     )
+
+
+def personal_data_visible(incident, now=None):
+    """Whether the personal data of an incident read through `seen_by` may be shown now."""
+    if not getattr(incident, "personal_data_flag", False):
+        return False
+    until = getattr(incident, "personal_data_until", None)
+    return until is None or until > (now or timezone.now())
 
 
 # --- One incident, one country ------------------------------------------------------------------

@@ -65,7 +65,7 @@ class IncidentQuerySet(GatedQuerySet):
 
         A join on the index row of the principal's country (unique per incident, so no
         duplicates), rather than EXISTS: lists can then be read in the index's order. Each
-        incident is annotated with `personal_data_visible`, and with `listed_at`, the index's
+        incident is annotated with its personal-data window, and with `listed_at`, the index's
         copy of `occurred_at` that keyset pagination filters and orders on."""
         from incidents import access
 

@@ -34,8 +34,8 @@ def incident_get(principal, pk):
 
 def redact(incident):
     """Blank the personal fields when the principal's country may not receive them (the gate
-    annotated `personal_data_visible`; anything else is withheld)."""
-    return access.redact(incident, getattr(incident, "personal_data_visible", False))
+    annotated the personal-data window; anything else is withheld)."""
+    return access.redact(incident, access.personal_data_visible(incident))
 
 
 def grants_seen_by(principal, incident):
