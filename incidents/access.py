@@ -43,6 +43,16 @@ KEEPS_SHARES_STATES = {"validated", "shared", "closed"}
 # --- The gate on querysets --------------------------------------------------------------------
 
 
+def open_at(until, now):
+    """Whether a window that ends at `until` (None: never) is still open at `now`."""
+    return until is None or until > now
+
+
+def open_q(field, now):
+    """`open_at` as a filter on a window column."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": now})
+
+
 def seen_by(incidents, country_id, now):
     """`incidents` narrowed to what `country_id` may see at `now`, through the index.
 
@@ -50,9 +60,7 @@ def seen_by(incidents, country_id, now):
     than EXISTS: lists can then be read in the index's order. Each incident is annotated with
     its personal-data window (see `personal_data_visible`), and with `listed_at`, the index's
     copy of `occurred_at` that keyset pagination filters and orders on."""
-    seen = Q(visibility__country_id=country_id) & (
-        Q(visibility__expires_at__isnull=True) | Q(visibility__expires_at__gt=now)
-    )
+    seen = Q(visibility__country_id=country_id) & open_q("visibility__expires_at", now)
     # The personal-data window is read as two plain columns and compared in Python
     # (`personal_data_visible`): a CASE expression cost more to build per request than to run.
     return incidents.filter(seen).annotate(
@@ -64,10 +72,9 @@ def seen_by(incidents, country_id, now):
 
 def personal_data_visible(incident, now=None):
     """Whether the personal data of an incident read through `seen_by` may be shown now."""
-    if not getattr(incident, "personal_data_flag", False):
-        return False
-    until = getattr(incident, "personal_data_until", None)
-    return until is None or until > (now or timezone.now())
+    return getattr(incident, "personal_data_flag", False) and open_at(
+        getattr(incident, "personal_data_until", None), now or timezone.now()
+    )
 
 
 # --- One incident, one country ------------------------------------------------------------------
@@ -84,9 +91,9 @@ class Access:
 
     @classmethod
     def from_row(cls, row, now):
-        if row is None or (row.expires_at is not None and row.expires_at <= now):
+        if row is None or not open_at(row.expires_at, now):
             return NO_ACCESS
-        personal = row.personal_data and (row.personal_data_until is None or row.personal_data_until > now)
+        personal = row.personal_data and open_at(row.personal_data_until, now)
         return cls(visible=True, personal_data=personal, until=row.expires_at, is_owner=row.is_owner)
 
 
@@ -164,25 +171,19 @@ def share_end_reason(incident_id, country_id, now=None):
     """Why a country that once saw an incident sees it no more (a `ShareEnd` code)."""
     from incidents.models import Incident, ShareEnd, ShareGrant
 
-    now = now or timezone.now()
-    grants = list(
+    latest = (
         ShareGrant.objects.filter(incident_id=incident_id, country_id=country_id)
         .select_related("clause__agreement", "country")
         .order_by("-granted_at", "-id")
+        .first()
     )
-    if not grants:
+    if latest is None:
         return ShareEnd.NOT_SHAREABLE
+    if latest.revoked_at is not None:
+        return latest.end_reason or ShareEnd.NOT_SHAREABLE
+    # Ended in time, not yet written into the ledger by the tidy-up.
     incident = Incident.objects.select_related("country").get(pk=incident_id)
-    reasons = []
-    for grant in grants:
-        if grant.revoked_at is not None:
-            reasons.append(grant.end_reason or ShareEnd.NOT_SHAREABLE)
-        else:
-            ended = grant_end(grant, incident, now)
-            if ended is None and grant_valid_until(grant) <= now:
-                ended = ShareEnd.AGREEMENT_ENDED
-            reasons.append(ended or ShareEnd.NOT_SHAREABLE)
-    return reasons[0]
+    return grant_end(latest, incident, now or timezone.now()) or ShareEnd.NOT_SHAREABLE
 
 
 # --- Fields ---------------------------------------------------------------------------------------
@@ -252,14 +253,11 @@ def comments_seen_by(incident, country_id):
     return comments.filter(Q(country_id=incident.country_id) | Q(country_id=country_id))
 
 
-def attachments_seen_by(incident, access):
-    """Files flagged as personal data reach only those who may see the incident's personal data."""
+def attachments_seen_by(incident, personal_data):
+    """The files of a visible incident: those flagged as personal data only for a reader who may
+    see the incident's personal data."""
     attachments = incident.attachments.all()
-    if not access.visible:
-        return attachments.none()
-    if access.personal_data:
-        return attachments
-    return attachments.filter(personal_data=False)
+    return attachments if personal_data else attachments.filter(personal_data=False)
 
 
 # --- Alerts ---------------------------------------------------------------------------------------
@@ -284,7 +282,11 @@ def alert_message(alert, access):
     content = alert_content(alert, access)
     reason = None
     if content is None:
-        reason = alert.payload.get("reason") or share_end_reason(alert.incident_id, alert.country_id)
+        reason = (
+            alert.payload.get("reason")
+            or getattr(alert, "end_reason", None)
+            or share_end_reason(alert.incident_id, alert.country_id)
+        )
     return {
         "identifier": str(alert.identifier),
         "sent": alert.sent_at.isoformat(),
@@ -307,7 +309,7 @@ def alerts_still_seen(alerts, now=None):
 
     now = now or timezone.now()
     rows = IncidentVisibility.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        open_q("expires_at", now),
         content_object_id=OuterRef("incident_id"),
         country_id=OuterRef("country_id"),
     )
@@ -315,11 +317,19 @@ def alerts_still_seen(alerts, now=None):
 
 
 def with_access(alerts, country_id, now=None):
-    """Attach to each alert (`.access`) what its receiver may see of its incident now."""
+    """Attach to each alert (`.access`) what its receiver may see of its incident now, and to
+    each tombstone why its share ended (`.end_reason`, looked up once per incident)."""
+    from incidents.models import AlertType
+
     alerts = list(alerts)
     found = access_map([a.incident_id for a in alerts], country_id, now)
+    reasons = {}
     for alert in alerts:
         alert.access = found[alert.incident_id]
+        if not alert.access.visible and alert.msg_type != AlertType.CANCEL:
+            if alert.incident_id not in reasons:
+                reasons[alert.incident_id] = share_end_reason(alert.incident_id, country_id, now)
+            alert.end_reason = reasons[alert.incident_id]
     return alerts
 
 
@@ -358,7 +368,7 @@ def preview(incident, country, now=None):
         content=content,
         withheld=withheld,
         grants=grants,
-        attachments=list(attachments_seen_by(fresh, seen)),
+        attachments=list(attachments_seen_by(fresh, seen.personal_data)) if seen.visible else [],
         comments=list(comments_seen_by(fresh, country.pk)) if seen.visible else [],
         alerts=[{**alert_message(alert, alert.access), "sent_at": alert.sent_at} for alert in alerts],
     )

@@ -72,7 +72,7 @@ def alert_create(*, incident, country, msg_type, personal_data, now=None, reason
         AlertDelivery.objects.bulk_create(deliveries)
         # One message per alert at commit, however many partners subscribed: a worker fans it
         # out (`enqueue_deliveries`), so the committing request does not publish fifty.
-        _on_commit_send("send_alert", alert.pk)
+        enqueue_on_commit("send_alert", alert.pk)
     return alert
 
 
@@ -87,7 +87,10 @@ def enqueue_deliveries(alert_id):
     return len(ids)
 
 
-def _on_commit_send(task_name, object_id):
+def enqueue_on_commit(task_name, object_id):
+    """Start the task of `incidents.tasks` named `task_name` once the transaction commits; a broker
+    that is down is no error (the database row is the truth and a beat sweeper takes it)."""
+
     def send():
         from incidents import tasks
 
@@ -101,7 +104,7 @@ def _on_commit_send(task_name, object_id):
 
 
 def _enqueue_on_commit(delivery_id):
-    _on_commit_send("deliver_alert", delivery_id)
+    enqueue_on_commit("deliver_alert", delivery_id)
 
 
 def matches(subscription, incident):

@@ -4,11 +4,10 @@ Grants follow the clauses of agreements in force (`agreements.selectors.clauses_
 Each grant is a `ShareGrant` row (the ledger); what the grants of a country add up to is one row
 of the visibility index, which is the guardian object permission of that country's group and
 what every read goes through. Both change in the same transaction, together with the alerts
-the change causes. What a grant means
-at the moment of a read (its window in time, the fields it opens) is `incidents.access`.
+the change causes. What a grant means at the moment of a read (its window in time, the fields
+it opens) is `incidents.access`.
 """
 
-import contextlib
 import datetime
 
 from django.db import transaction
@@ -296,18 +295,8 @@ def agreement_changed(agreement_id, now=None):
     agreement = Agreement.objects.get(pk=agreement_id)
     if agreement.in_force_on(timezone.localdate(now)):
         resync = SharingResync.objects.create(agreement_id=agreement_id, requested_at=now)
-        _enqueue_resync(resync.pk)
-
-
-def _enqueue_resync(resync_id):
-    def send():
-        from incidents.tasks import resync_for_agreement
-
-        # The broker is down: the sweeper takes the row later.
-        with contextlib.suppress(Exception):
-            resync_for_agreement.delay(resync_id)
-
-    transaction.on_commit(send)
+        # Sent at commit; if the broker is down, the sweeper takes the row later.
+        alerts.enqueue_on_commit("resync_for_agreement", resync.pk)
 
 
 def resync_run(resync_id, now=None):

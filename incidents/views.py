@@ -254,11 +254,6 @@ def incident_edit(request, pk):
     return render(request, "incidents/form.html", {"form": form, "incident": incident, **_tiles()})
 
 
-def _access(request, incident):
-    """What the reader's country may see of a visible incident now."""
-    return access.access_of(incident.pk, request.user.agency.country_id)
-
-
 def _handovers_seen(request, incident):
     """The owner sees every handover of its incident; a partner only those addressed to it."""
     handovers = incident.handovers.all()
@@ -343,7 +338,7 @@ def incident_detail(request, pk):
             "viewers": viewers,
             "comments": access.comments_seen_by(incident, request.user.agency.country_id),
             "comment_form": CommentForm(),
-            "attachments": access.attachments_seen_by(incident, _access(request, incident)),
+            "attachments": access.attachments_seen_by(incident, access.personal_data_visible(incident)),
             "preview_countries": _preview_countries(incident) if own else [],
             # The sender's ledger: every alert this incident caused, its deliveries and acknowledgement.
             "sent_alerts": incident.alerts.select_related("country", "acknowledgement").prefetch_related(
@@ -451,7 +446,9 @@ def attachment_upload(request, pk):
 def attachment_download(request, pk, attachment_pk):
     """Attachments are reached only through their incident, after the same gate."""
     incident = selectors.incident_get(request.user, pk)
-    attachment = get_object_or_404(access.attachments_seen_by(incident, _access(request, incident)), pk=attachment_pk)
+    attachment = get_object_or_404(
+        access.attachments_seen_by(incident, access.personal_data_visible(incident)), pk=attachment_pk
+    )
     handle = attachment.file.open("rb")
     _audit_foreign_view(request, incident, action="incident.attachment_downloaded")
     response = FileResponse(

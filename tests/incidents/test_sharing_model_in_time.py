@@ -14,22 +14,8 @@ from incidents import selectors, services, sharing
 from incidents.models import Incident
 from portal.models import Agency, Country
 from tests.factories import UserFactory
+from tests.incidents.test_sharing_model import CATEGORIES, CODES, MARKINGS, clauses
 
-CODES = ["LT", "PL", "LV"]
-CATEGORIES = ["smuggling_goods", "trafficking", "other"]
-MARKINGS = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
-
-clauses = st.fixed_dictionaries(
-    {
-        "provider": st.sampled_from(CODES),
-        "receiver": st.sampled_from(CODES),
-        "mutual": st.booleans(),
-        "categories": st.lists(st.sampled_from(CATEGORIES), min_size=1, unique=True),
-        "max_marking": st.sampled_from(MARKINGS[:4]),
-        "personal_data": st.booleans(),
-        "retention_days": st.integers(1, 12),
-    }
-)
 agreements = st.fixed_dictionaries(
     {
         "parties": st.lists(st.sampled_from(CODES), min_size=2, max_size=3, unique=True),
