@@ -15,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.delivery import sign
+from alerts.services import new_secret
 from bench.harness import Figures, Result, children, memory_kb
-from incidents.alerts import new_secret, sign
 from portal.testing import Receiver, Worker, wait_for
 
 PARTNERS = 50
@@ -38,7 +39,7 @@ WORKER_ENV = {
 
 def partners(receiving_country, receivers):
     """Fifty partner agencies of the receiving country, each with one webhook subscription."""
-    from incidents.models import Subscription
+    from alerts.models import Subscription
     from portal.models import Agency
 
     Subscription.objects.filter(agency__code__startswith=f"{receiving_country}-P").delete()
@@ -81,8 +82,8 @@ def answered_ids(receivers):
 def one_fanout(reporter, validator, receivers, expected):
     """Validate one incident (it is shared with the receiving country at once) and time the commit
     to the last partner's 2xx. Returns milliseconds."""
+    from alerts.models import AlertDelivery
     from incidents import services
-    from incidents.models import AlertDelivery
 
     incident = services.incident_create(
         actor=reporter,
@@ -108,8 +109,9 @@ def one_fanout(reporter, validator, receivers, expected):
 def burst(size, receivers, subscriptions):
     """Write `size` deliveries in one transaction (alerts about already shared incidents, to every
     partner) and time the commit to the last delivery recorded as delivered. Returns seconds."""
-    from incidents import alerts
-    from incidents.models import AlertDelivery, AlertType, Incident
+    from alerts.models import AlertDelivery, AlertType
+    from alerts.services import alert_create
+    from incidents.models import Incident
 
     count = max(1, size // len(subscriptions))
     incidents = list(
@@ -121,8 +123,7 @@ def burst(size, receivers, subscriptions):
         # Registered first, so it runs first at commit, before the deliveries are enqueued.
         transaction.on_commit(lambda: committed.setdefault("at", time.monotonic()))
         made = [
-            alerts.alert_create(incident=i, country=country, msg_type=AlertType.ALERT, personal_data=False)
-            for i in incidents
+            alert_create(incident=i, country=country, msg_type=AlertType.ALERT, personal_data=False) for i in incidents
         ]
     start = committed["at"]
     deliveries = AlertDelivery.objects.filter(alert__in=made)
@@ -167,7 +168,7 @@ def worker_memory_kb(worker):
 
 
 def run(ctx):
-    from incidents.models import Subscription
+    from alerts.models import Subscription
     from portal.celery import app
 
     report, seeded = ctx.report, ctx.seeded

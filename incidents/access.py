@@ -266,9 +266,7 @@ def attachments_seen_by(incident, personal_data):
 def alert_content(alert, access):
     """An alert's incident content, as its receiver may see it now; None for a Cancel and once the
     share has ended (the alert is then a tombstone)."""
-    from incidents.models import AlertType
-
-    if alert.msg_type == AlertType.CANCEL or not access.visible:
+    if alert.is_cancel or not access.visible:
         return None
     content = alert.payload
     return content if access.personal_data else without_personal_data(content)
@@ -319,14 +317,12 @@ def alerts_still_seen(alerts, now=None):
 def with_access(alerts, country_id, now=None):
     """Attach to each alert (`.access`) what its receiver may see of its incident now, and to
     each tombstone why its share ended (`.end_reason`, looked up once per incident)."""
-    from incidents.models import AlertType
-
     alerts = list(alerts)
     found = access_map([a.incident_id for a in alerts], country_id, now)
     reasons = {}
     for alert in alerts:
         alert.access = found[alert.incident_id]
-        if not alert.access.visible and alert.msg_type != AlertType.CANCEL:
+        if not alert.access.visible and not alert.is_cancel:
             if alert.incident_id not in reasons:
                 reasons[alert.incident_id] = share_end_reason(alert.incident_id, country_id, now)
             alert.end_reason = reasons[alert.incident_id]

@@ -36,8 +36,8 @@ DESCRIPTIONS = {
 
 def _demo_subscriptions():
     """The Polish Border Guard receives webhooks on the demo receiver; Latvia gets e-mail."""
-    from incidents.alerts import new_secret
-    from incidents.models import Subscription
+    from alerts.models import Subscription
+    from alerts.services import new_secret
     from portal.management.commands.demo_receiver import DEMO_SUBSCRIPTION
 
     pl = Agency.objects.filter(code="PL-SG").first()
@@ -66,7 +66,7 @@ def _demo_subscriptions():
 
 def _demo_delivery_history():
     """A dead letter on the switched-off gateway, so the redeliver button has something to do."""
-    from incidents.models import AlertDelivery
+    from alerts.models import AlertDelivery
 
     for delivery in AlertDelivery.objects.filter(subscription__name="Old gateway (switched off)")[:2]:
         AlertDelivery.objects.filter(pk=delivery.pk).update(

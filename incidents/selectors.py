@@ -148,28 +148,3 @@ def _text_search(incidents, q):
         | Q(border_sector__icontains=q)
         | Q(crossing_point__icontains=q)
     )
-
-
-def alerts_for(principal, now=None):
-    """Alerts addressed to the principal's country, settled (see ALERTS_FEED_SETTLE_SECONDS).
-    What each may show of its incident is decided when it is read: `alert_page`."""
-    from django.conf import settings
-
-    from incidents.models import Alert
-
-    country_id = principal_country_id(principal)
-    if country_id is None:
-        return Alert.objects.none()
-    settled = (now or timezone.now()) - datetime.timedelta(seconds=settings.ALERTS_FEED_SETTLE_SECONDS)
-    return Alert.objects.filter(country_id=country_id, sent_at__lte=settled).select_related(
-        "references", "acknowledgement"
-    )
-
-
-def alert_page(principal, alerts, now=None):
-    """Alerts with what their receiver may see of the incident now (`.access`, `.message`):
-    content while the share holds, a tombstone afterwards, none in a Cancel."""
-    rows = access.with_access(alerts, principal_country_id(principal), now)
-    for alert in rows:
-        alert.message = access.alert_message(alert, alert.access)
-    return rows

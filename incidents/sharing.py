@@ -15,12 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.selectors import clauses_allowing
-from incidents import access, alerts
+from alerts.models import Alert, AlertDelivery, AlertType, DeliveryState
+from alerts.services import alert_create
+from incidents import access
 from incidents.models import (
-    Alert,
-    AlertDelivery,
-    AlertType,
-    DeliveryState,
     Incident,
     IncidentStatus,
     IncidentVisibility,
@@ -31,6 +29,7 @@ from incidents.models import (
 from portal import audit
 from portal.choices import TLP
 from portal.models import Country
+from portal.outbox import enqueue_on_commit
 from portal.services import country_group
 
 
@@ -136,15 +135,11 @@ def refresh_visibility(incident, now=None, changed=False):
     for country in Country.objects.filter(pk__in=before | after):
         personal = bool(rows.get(country.pk, {}).get("personal_data"))
         if country.pk in after and country.pk not in before:
-            alerts.alert_create(
-                incident=incident, country=country, msg_type=AlertType.ALERT, personal_data=personal, now=now
-            )
+            alert_create(incident=incident, country=country, msg_type=AlertType.ALERT, personal_data=personal, now=now)
         elif country.pk in before and country.pk not in after:
             _share_ended(incident, country, now)
         elif changed:
-            alerts.alert_create(
-                incident=incident, country=country, msg_type=AlertType.UPDATE, personal_data=personal, now=now
-            )
+            alert_create(incident=incident, country=country, msg_type=AlertType.UPDATE, personal_data=personal, now=now)
         if not personal:
             _scrub_personal_data(incident, country.pk)
 
@@ -166,7 +161,7 @@ def _share_ended(incident, country, now):
     ).exclude(alert__msg_type=AlertType.CANCEL).update(
         state=DeliveryState.CANCELLED, claimed_at=None, last_error=str(DeliveryState.CANCELLED.label)
     )
-    alerts.alert_create(
+    alert_create(
         incident=incident,
         country=country,
         msg_type=AlertType.CANCEL,
@@ -296,7 +291,7 @@ def agreement_changed(agreement_id, now=None):
     if agreement.in_force_on(timezone.localdate(now)):
         resync = SharingResync.objects.create(agreement_id=agreement_id, requested_at=now)
         # Sent at commit; if the broker is down, the sweeper takes the row later.
-        alerts.enqueue_on_commit("resync_for_agreement", resync.pk)
+        enqueue_on_commit("incidents.tasks.resync_for_agreement", resync.pk)
 
 
 def resync_run(resync_id, now=None):

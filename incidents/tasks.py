@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from incidents import alerts, sharing
+from incidents import sharing
 
 
 @shared_task(name="incidents.tasks.revoke_lapsed_grants")
@@ -22,21 +22,3 @@ def resync_for_agreement(resync_id):
 def sweep_sharing_resyncs():
     """Beat: outbox rows of the sharing engine that no worker took."""
     return sharing.resync_sweep()
-
-
-@shared_task(name="incidents.tasks.send_alert", acks_late=True)
-def send_alert(alert_id):
-    """Fan a new alert out to its deliveries, one task each (safe to repeat: each is claimed)."""
-    return alerts.enqueue_deliveries(alert_id)
-
-
-@shared_task(name="incidents.tasks.deliver_alert", acks_late=True)
-def deliver_alert(delivery_id):
-    """One attempt at one delivery; claimed on its row, so duplicates of this message do nothing."""
-    return alerts.deliver(delivery_id)
-
-
-@shared_task(name="incidents.tasks.sweep_alert_deliveries")
-def sweep_alert_deliveries():
-    """Beat: send what is due (retries, messages lost while the broker was down)."""
-    return alerts.sweep()

@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
-from incidents import access, alerts, selectors, services, sharing
+from alerts.models import AlertDelivery
+from alerts.services import redeliver
+from incidents import access, selectors, services, sharing
 from incidents.forms import (
     AttachmentForm,
     CommentForm,
@@ -28,7 +30,6 @@ from incidents.forms import (
 )
 from incidents.models import (
     PERSONAL_FIELDS,
-    AlertDelivery,
     HandoverStatus,
     Incident,
     IncidentStatus,
@@ -512,7 +513,7 @@ def alert_redeliver(request, pk, delivery_pk):
     perform(
         request,
         _("The alert is being sent again."),
-        alerts.redeliver,
+        redeliver,
         delivery=delivery,
         actor=request.user,
         request=request,

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "portal",
     "agreements",
     "incidents",
+    "alerts",
     "training",
 ]
 
@@ -333,8 +334,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "SeverityEnum": "incidents.models.Severity",
         "ShareEndEnum": "incidents.models.ShareEnd",
-        "AlertMsgTypeEnum": "incidents.models.AlertType",
-        "AlertStatusEnum": "incidents.models.AlertStatus",
+        "AlertMsgTypeEnum": "alerts.models.AlertType",
+        "AlertStatusEnum": "alerts.models.AlertStatus",
         "TLPEnum": "portal.choices.TLP",
         "ActivityStatusEnum": "training.models.ActivityStatus",
         "CorrectiveActionStatusEnum": "training.models.ActionStatus",
@@ -379,8 +380,8 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 # limits (docker-compose.yml does). By default everything goes to Celery's one queue.
 CELERY_ALERTS_QUEUE = env.str("CELERY_ALERTS_QUEUE", default="celery")
 CELERY_TASK_ROUTES = {
-    "incidents.tasks.send_alert": {"queue": CELERY_ALERTS_QUEUE},
-    "incidents.tasks.deliver_alert": {"queue": CELERY_ALERTS_QUEUE},
+    "alerts.tasks.send_alert": {"queue": CELERY_ALERTS_QUEUE},
+    "alerts.tasks.deliver_alert": {"queue": CELERY_ALERTS_QUEUE},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -392,7 +393,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 30.0},
     "audit-integrate": {"task": "portal.tasks.integrate_audit_log", "schedule": 5.0},
     "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
-    "alerts-sweeper": {"task": "incidents.tasks.sweep_alert_deliveries", "schedule": 30.0},
+    "alerts-sweeper": {"task": "alerts.tasks.sweep_alert_deliveries", "schedule": 30.0},
     "incidents-revoke-lapsed-grants": {"task": "incidents.tasks.revoke_lapsed_grants", "schedule": 300.0},
     "incidents-sharing-resync-sweeper": {"task": "incidents.tasks.sweep_sharing_resyncs", "schedule": 60.0},
     "agreements-daily": {"task": "agreements.tasks.run_daily", "schedule": crontab(hour=5, minute=0)},

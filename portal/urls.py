@@ -5,7 +5,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from incidents import subscription_views
 from portal.views import accounts, agency, core
 from portal.views.apidocs import api_docs
 
@@ -35,16 +34,6 @@ agency_patterns = [
     path("api-keys/", agency.api_key_list, name="agency_api_key_list"),
     path("api-keys/new/", agency.api_key_create, name="agency_api_key_create"),
     path("api-keys/<str:prefix>/revoke/", agency.api_key_revoke, name="agency_api_key_revoke"),
-    path("subscriptions/", subscription_views.subscription_list, name="subscription_list"),
-    path("subscriptions/new/", subscription_views.subscription_edit, name="subscription_create"),
-    path("subscriptions/<int:pk>/", subscription_views.subscription_detail, name="subscription_detail"),
-    path("subscriptions/<int:pk>/edit/", subscription_views.subscription_edit, name="subscription_edit"),
-    path("subscriptions/<int:pk>/rotate/", subscription_views.subscription_rotate, name="subscription_rotate"),
-    path(
-        "subscriptions/<int:pk>/deliveries/<int:delivery_pk>/redeliver/",
-        subscription_views.delivery_redeliver,
-        name="delivery_redeliver",
-    ),
 ]
 
 urlpatterns = [
@@ -52,6 +41,7 @@ urlpatterns = [
     path("healthz", core.healthz, name="healthz"),
     path("account/", include(account_patterns)),
     path("agency/", include(agency_patterns)),
+    path("agency/subscriptions/", include("alerts.urls")),
     path("agreements/", include("agreements.urls")),
     path("incidents/", include("incidents.urls")),
     path("training/", include("training.urls")),

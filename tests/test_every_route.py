@@ -218,9 +218,10 @@ def _world_build():
     agreement at all."""
     from agreements import services as agreements
     from agreements.models import AgreementStatus
-    from incidents import alerts
+    from alerts import services as alert_services
+    from alerts.models import Alert, AlertDelivery
     from incidents import services as incidents
-    from incidents.models import Alert, AlertDelivery, Incident
+    from incidents.models import Incident
     from incidents.views import STEPS
     from portal import services as portal
     from portal.models import APIScope, Country
@@ -316,10 +317,10 @@ def _world_build():
         agreement=lt_pl, actor=liaison["LT"], subject="Secret dispute subject", description="Secret grievance"
     )
     # The duty desks are subscribed before anything is shared, so the alerts have deliveries.
-    subscription = alerts.subscription_save(
+    subscription = alert_services.subscription_save(
         agency=agency["PL"], actor=walkers["PL"], name="Secret PL gateway", channel="email", emails=["duty@pl.example"]
     )
-    lv_subscription = alerts.subscription_save(
+    lv_subscription = alert_services.subscription_save(
         agency=agency["LV"], actor=walkers["LV"], name="LV duty desk", channel="email", emails=["duty@lv.example"]
     )
 

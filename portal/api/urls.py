@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from incidents.api.alert_views import AlertAck, AlertCap, AlertFeed
+from alerts.api.views import AlertAck, AlertCap, AlertFeed
 from portal.api import views
 from training.api.urls import exercise_patterns, patrol_patterns, programme_patterns
 

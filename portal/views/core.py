@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agreements import selectors as agreement_selectors
-from incidents import alerts
+from alerts.selectors import overdue_acknowledgements
 from incidents import selectors as incident_selectors
 from portal import audit, selectors, services
 from portal.api.exceptions import json_error
@@ -32,10 +32,10 @@ def dashboard(request):
         # Counts are reads of shared data too: they go through the same gate as the lists.
         "agreements_in_force": agreement_selectors.agreement_search(user, status="in_force").count(),
         "incident_counts": incident_selectors.incident_counts(user),
-        "overdue_to_acknowledge": alerts.overdue_acknowledgements(receiving_country_id=user.agency.country_id)[:10]
+        "overdue_to_acknowledge": overdue_acknowledgements(receiving_country_id=user.agency.country_id)[:10]
         if user.agency_id
         else [],
-        "overdue_from_partners": alerts.overdue_acknowledgements(sending_country_id=user.agency.country_id)[:10]
+        "overdue_from_partners": overdue_acknowledgements(sending_country_id=user.agency.country_id)[:10]
         if user.agency_id
         else [],
         "agreements_expiring": agreement_selectors.agreement_search(

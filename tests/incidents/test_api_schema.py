@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from agreements.models import AgreementStatus
-from incidents.models import Alert, AlertType
+from alerts.models import Alert, AlertType
 from portal.models import APIScope
 from tests.openapi import assert_documented, documented_response, openapi_schema
 

@@ -12,8 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import services as agreement_services
-from incidents import access, alerts, selectors, services, sharing
-from incidents.models import Alert, AlertDelivery, DeliveryState, Incident, Subscription
+from alerts import delivery as alert_delivery
+from alerts import services as alert_services
+from alerts.models import Alert, AlertDelivery, DeliveryState, Subscription
+from incidents import access, selectors, services, sharing
+from incidents.models import Incident
 from portal.models import APIScope, Country
 from tests.conftest import make_verified
 from tests.factories import AgencyFactory, UserFactory
@@ -174,13 +177,14 @@ def test_suspension_ends_sharing_in_its_own_transaction_with_no_worker(
 def test_a_suspension_answers_even_when_the_broker_is_down(
     lt_pl_in_force, make_incident, owner_liaison, verified_client, partner_officer, settings, monkeypatch
 ):
+    from alerts import tasks as alert_tasks
     from incidents import tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(tasks.resync_for_agreement, "delay", broker_down)
-    monkeypatch.setattr(tasks.send_alert, "delay", broker_down)
+    monkeypatch.setattr(alert_tasks.send_alert, "delay", broker_down)
     make_incident("validated")
     client = verified_client(owner_liaison)
     response = client.post(
@@ -271,10 +275,14 @@ def test_a_cancel_carries_no_content_to_the_country_that_lost_access(
 ):
     from tests.helpers import Receiver
 
-    receiver = Receiver(alerts.new_secret())
+    receiver = Receiver(alert_services.new_secret())
     try:
         Subscription.objects.create(
-            agency=partner_agency, name="Hook", channel="webhook", url=receiver.url, secrets=[alerts.new_secret()]
+            agency=partner_agency,
+            name="Hook",
+            channel="webhook",
+            url=receiver.url,
+            secrets=[alert_services.new_secret()],
         )
         Subscription.objects.create(agency=partner_agency, name="Desk", channel="email", emails=["desk@pl.example"])
         incident = make_incident("validated", latitude=Decimal("54.5"), longitude=Decimal("25.6"))
@@ -284,7 +292,7 @@ def test_a_cancel_carries_no_content_to_the_country_that_lost_access(
         cancel = Alert.objects.get(incident=incident, country="PL", msg_type="Cancel")
         assert cancel.payload == {"reference": incident.reference, "reason": "not_shareable"}
         for delivery in AlertDelivery.objects.filter(state="pending").order_by("id"):
-            alerts.deliver(delivery.pk)
+            alert_delivery.deliver(delivery.pk)
         headers = partner_key(api_key, partner_agency)
         feed = client.get("/api/v1/alerts/?after=0", **headers).content.decode()
         cap = client.get(f"/api/v1/alerts/{cancel.pk}/cap.xml", **headers).content.decode()
@@ -304,10 +312,14 @@ def test_a_delivery_not_yet_sent_when_the_share_ends_is_cancelled(
 ):
     from tests.helpers import Receiver
 
-    receiver = Receiver(alerts.new_secret())
+    receiver = Receiver(alert_services.new_secret())
     try:
         Subscription.objects.create(
-            agency=partner_agency, name="Hook", channel="webhook", url=receiver.url, secrets=[alerts.new_secret()]
+            agency=partner_agency,
+            name="Hook",
+            channel="webhook",
+            url=receiver.url,
+            secrets=[alert_services.new_secret()],
         )
         incident = make_incident("validated")
         first = AlertDelivery.objects.get(alert__incident=incident, alert__msg_type="Alert")
@@ -317,7 +329,7 @@ def test_a_delivery_not_yet_sent_when_the_share_ends_is_cancelled(
         first.refresh_from_db()
         assert first.state == DeliveryState.CANCELLED
         for delivery in AlertDelivery.objects.filter(state="pending"):
-            alerts.deliver(delivery.pk)
+            alert_delivery.deliver(delivery.pk)
         bodies = [body for _id, body in receiver.received]
         assert [body["msg_type"] for body in bodies] == ["Cancel"]
         assert bodies[0]["incident"] is None and bodies[0]["reason"] == "agreement_ended"
@@ -332,7 +344,7 @@ def test_a_queued_delivery_sends_nothing_once_the_share_has_ended_in_time(
     incident = make_incident("validated")
     delivery = AlertDelivery.objects.get(alert__incident=incident)
     clock.advance(days=31)  # the retention ended; no task ran
-    assert alerts.deliver(delivery.pk) == DeliveryState.CANCELLED
+    assert alert_delivery.deliver(delivery.pk) == DeliveryState.CANCELLED
     assert mail.outbox == []
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agreements.models import Agreement, AgreementParty, DataSharingClause
+from alerts import selectors as alert_selectors
 from incidents import selectors, services, sharing
 from incidents.models import Incident
 from portal.models import Agency, Country
@@ -267,7 +268,7 @@ def compare(model, day, incident, viewers, step):
             assert (shown == incident.person_name) if expected[code] else (shown == ""), (step, code, expected)
         if code == model.incident["owner"]:
             continue
-        for alert in selectors.alert_page(viewer, selectors.alerts_for(viewer)):
+        for alert in alert_selectors.alert_page(viewer, alert_selectors.alerts_for(viewer)):
             content = alert.message["incident"]
             if alert.msg_type == "Cancel" or code not in expected:
                 assert content is None, (step, code, alert.msg_type)

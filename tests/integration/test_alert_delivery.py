@@ -5,8 +5,9 @@ import base64
 
 import pytest
 
-from incidents import alerts
-from incidents.models import AlertDelivery, Subscription
+from alerts import services as alert_services
+from alerts.models import AlertDelivery, Subscription
+from alerts.tasks import sweep_alert_deliveries
 from tests.helpers import Receiver
 from tests.integration.conftest import wait_for
 
@@ -23,7 +24,7 @@ WORKER_ENV = {
 
 @pytest.fixture
 def receiver():
-    server = Receiver(alerts.new_secret())
+    server = Receiver(alert_services.new_secret())
     yield server
     server.close()
 
@@ -45,7 +46,7 @@ def delivery_state():
 
 def sweep_until(condition, timeout, what):
     def step():
-        alerts.sweep()
+        sweep_alert_deliveries()
         return condition()
 
     wait_for(step, timeout, what, interval=0.5)
@@ -91,7 +92,7 @@ def test_receiver_down_past_the_last_retry_is_dead_lettered_then_redelivered(
     sweep_until(lambda: delivery_state() == "dead", 60, "the dead letter")
     delivery = AlertDelivery.objects.get()
     assert delivery.attempts == 4
-    alerts.redeliver(delivery=delivery, actor=agency_admin)
+    alert_services.redeliver(delivery=delivery, actor=agency_admin)
     wait_for(lambda: delivery_state() == "delivered", 30, "the redelivery")
 
 

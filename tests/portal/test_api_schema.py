@@ -15,7 +15,8 @@ from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField
 
 from agreements.models import AgreementDocument, AgreementParty, Dispute
-from incidents.models import Alert, AlertAcknowledgement, ShareGrant
+from alerts.models import Alert, AlertAcknowledgement
+from incidents.models import ShareGrant
 from portal.models import APIScope
 from portal.testing import make_verified
 from tests.factories import UserFactory

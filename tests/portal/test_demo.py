@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from agreements.models import Agreement
-from incidents.models import AlertDelivery, Handover, Incident, IncidentComment, Subscription
+from alerts.models import AlertDelivery, Subscription
+from incidents.models import Handover, Incident, IncidentComment
 from portal.models import ROLE_FIELDS, Agency, User
 
 

@@ -13,7 +13,17 @@ from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po"
-SOURCES = ["manage.py", "pyproject.toml", "portal", "agreements", "incidents", "training", "templates", "locale"]
+SOURCES = [
+    "manage.py",
+    "pyproject.toml",
+    "portal",
+    "agreements",
+    "incidents",
+    "alerts",
+    "training",
+    "templates",
+    "locale",
+]
 
 
 @pytest.mark.services

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import services as agreement_services
+from alerts.models import Alert, AlertStatus
 from incidents import access
 from incidents import services as incident_services
-from incidents.models import Alert, AlertStatus
 from tests.conftest import PDF_BYTES
 from tests.training.conftest import tomorrow_at
 from training import services

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.models import Subscription
+from alerts.models import Subscription
 
 DEMO_SUBSCRIPTION = "Demo receiver"
 

@@ -1,4 +1,4 @@
-"""Agency administrators: alert subscriptions, the health of each endpoint, dead letters."""
+"""Agency administrators manage how alerts reach their agency: subscriptions and their ledger."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from incidents import alerts
-from incidents.models import AlertDelivery, DeliveryState, Subscription
-from incidents.subscription_forms import SubscriptionForm
+from alerts import selectors, services
+from alerts.forms import SubscriptionForm
+from alerts.models import AlertDelivery, DeliveryState, Subscription
 from portal.forms import add_errors
 from portal.views.agency import agency_admin_required
 from portal.views.helpers import perform
@@ -23,8 +23,8 @@ def _own(request, pk):
 @agency_admin_required
 def subscription_list(request):
     subscriptions = Subscription.objects.filter(agency_id=request.user.agency_id)
-    rows = [(s, alerts.endpoint_health(s)) for s in subscriptions]
-    return render(request, "incidents/subscriptions/list.html", {"rows": rows})
+    rows = [(s, selectors.endpoint_health(s)) for s in subscriptions]
+    return render(request, "alerts/subscriptions/list.html", {"rows": rows})
 
 
 @agency_admin_required
@@ -34,7 +34,7 @@ def subscription_edit(request, pk=None):
     form = SubscriptionForm(request.POST if request.method == "POST" else None, subscription=subscription)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = alerts.subscription_save(
+            saved = services.subscription_save(
                 agency=request.user.agency,
                 actor=request.user,
                 subscription=subscription,
@@ -46,7 +46,7 @@ def subscription_edit(request, pk=None):
         else:
             messages.success(request, _("The subscription was saved."))
             return redirect("subscription_detail", saved.pk)
-    return render(request, "incidents/subscriptions/form.html", {"form": form, "subscription": subscription})
+    return render(request, "alerts/subscriptions/form.html", {"form": form, "subscription": subscription})
 
 
 @agency_admin_required
@@ -59,10 +59,10 @@ def subscription_detail(request, pk):
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
     return render(
         request,
-        "incidents/subscriptions/detail.html",
+        "alerts/subscriptions/detail.html",
         {
             "subscription": subscription,
-            "health": alerts.endpoint_health(subscription),
+            "health": selectors.endpoint_health(subscription),
             "page": page,
             "state": state,
             "states": DeliveryState.choices,
@@ -76,7 +76,7 @@ def subscription_detail(request, pk):
 def subscription_rotate(request, pk):
     subscription = _own(request, pk)
     if request.method == "POST":
-        alerts.subscription_rotate_secret(subscription=subscription, actor=request.user, request=request)
+        services.subscription_rotate_secret(subscription=subscription, actor=request.user, request=request)
         messages.success(request, _("A new secret signs from now on, beside the previous one."))
         return redirect("subscription_detail", pk)
     return render(
@@ -104,7 +104,7 @@ def delivery_redeliver(request, pk, delivery_pk):
     perform(
         request,
         _("The alert is being sent again."),
-        alerts.redeliver,
+        services.redeliver,
         delivery=delivery,
         actor=request.user,
         request=request,

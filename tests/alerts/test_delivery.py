@@ -10,15 +10,18 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agreements import services as agreement_services
-from incidents import alerts, services
-from incidents.models import Alert, AlertDelivery, Subscription
+from alerts import delivery as alert_delivery
+from alerts import services as alert_services
+from alerts.models import Alert, AlertDelivery, Subscription
+from alerts.tasks import sweep_alert_deliveries
+from incidents import services
 from portal.models import AuditEntry
 from tests.helpers import Receiver
 
 
 @pytest.fixture
 def receiver():
-    server = Receiver(alerts.new_secret())
+    server = Receiver(alert_services.new_secret())
     yield server
     server.close()
 
@@ -31,13 +34,13 @@ def subscription(receiver, partner_agency):
         name="Gateway",
         channel="webhook",
         url=receiver.url,
-        secrets=[alerts.new_secret(), secret],
+        secrets=[alert_services.new_secret(), secret],
     )
 
 
 def run_deliveries(now=None):
     for delivery in AlertDelivery.objects.filter(state="pending"):
-        alerts.deliver(delivery.pk, now=now or delivery.next_attempt_at)
+        alert_delivery.deliver(delivery.pk, now=now or delivery.next_attempt_at)
 
 
 def test_sharing_writes_the_alert_and_one_delivery_per_matching_subscription(
@@ -69,7 +72,7 @@ def test_webhook_is_delivered_signed_once(
     assert receiver.bad_signatures == 0
     assert [m for m, _body in receiver.received] == [delivery.message_id]
     assert receiver.received[0][1]["incident"]["reference"].startswith("LT-SBGS-")
-    assert alerts.deliver(delivery.pk) is None, "a delivered row is not sent again"
+    assert alert_delivery.deliver(delivery.pk) is None, "a delivered row is not sent again"
 
 
 def test_500_three_times_then_200(lt_pl_in_force, make_incident, subscription, receiver):
@@ -78,7 +81,7 @@ def test_500_three_times_then_200(lt_pl_in_force, make_incident, subscription, r
     delivery = AlertDelivery.objects.get()
     for _ in range(4):
         delivery.refresh_from_db()
-        alerts.deliver(delivery.pk, now=delivery.next_attempt_at)
+        alert_delivery.deliver(delivery.pk, now=delivery.next_attempt_at)
     delivery.refresh_from_db()
     assert delivery.state == "delivered" and delivery.attempts == 4
     ids = {m for m, _body in receiver.received}
@@ -90,11 +93,11 @@ def test_retry_is_scheduled_on_the_row_with_backoff(lt_pl_in_force, make_inciden
     make_incident("validated")
     delivery = AlertDelivery.objects.get()
     sent_at = delivery.next_attempt_at
-    alerts.deliver(delivery.pk, now=sent_at)
+    alert_delivery.deliver(delivery.pk, now=sent_at)
     delivery.refresh_from_db()
     assert delivery.state == "pending" and delivery.last_status == 503
     assert timedelta(seconds=20) <= delivery.next_attempt_at - sent_at <= timedelta(seconds=40)
-    assert alerts.deliver(delivery.pk, now=sent_at + timedelta(seconds=1)) is None, "not due yet"
+    assert alert_delivery.deliver(delivery.pk, now=sent_at + timedelta(seconds=1)) is None, "not due yet"
 
 
 def test_retry_after_is_honoured(lt_pl_in_force, make_incident, subscription, receiver):
@@ -102,7 +105,7 @@ def test_retry_after_is_honoured(lt_pl_in_force, make_incident, subscription, re
     make_incident("validated")
     delivery = AlertDelivery.objects.get()
     start = delivery.next_attempt_at
-    alerts.deliver(delivery.pk, now=start)
+    alert_delivery.deliver(delivery.pk, now=start)
     delivery.refresh_from_db()
     assert delivery.next_attempt_at - start >= timedelta(seconds=120)
 
@@ -124,14 +127,52 @@ def test_dead_letter_after_the_last_retry_and_redelivery(
     delivery = AlertDelivery.objects.get()
     for _ in range(3):
         delivery.refresh_from_db()
-        alerts.deliver(delivery.pk, now=delivery.next_attempt_at)
+        alert_delivery.deliver(delivery.pk, now=delivery.next_attempt_at)
     delivery.refresh_from_db()
     assert delivery.state == "dead" and delivery.attempts == 3
     with django_capture_on_commit_callbacks(execute=True):
-        alerts.redeliver(delivery=delivery, actor=agency_admin)
+        alert_services.redeliver(delivery=delivery, actor=agency_admin)
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
     assert AuditEntry.objects.filter(action="alert.redelivered").exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [
+        ("agency_admin", True),  # the sender's administrator
+        ("supervisor", True),  # the sender's supervisor
+        ("foreign_admin", True),  # the receiving agency's administrator: its subscription
+        ("officer", False),  # the sender's officer
+        ("partner_officer", False),  # the receiving agency's officer
+        ("outsider_admin", False),  # a third country's administrator
+    ],
+)
+def test_only_the_sender_and_the_receiving_administrator_may_redeliver(
+    lt_pl_in_force, make_incident, subscription, receiver, settings, outsider_agency, request, who, allowed
+):
+    from django.core.exceptions import PermissionDenied
+
+    from tests.factories import UserFactory
+
+    if who == "outsider_admin":
+        actor = UserFactory(username="fi.admin", agency=outsider_agency, is_officer=False, is_agency_admin=True)
+    else:
+        actor = request.getfixturevalue(who)
+    settings.ALERTS_RETRY_SCHEDULE = []
+    receiver.answers = [500]
+    make_incident("validated")
+    delivery = AlertDelivery.objects.get()
+    alert_delivery.deliver(delivery.pk, now=delivery.next_attempt_at)
+    delivery.refresh_from_db()
+    assert delivery.state == "dead"
+    if allowed:
+        alert_services.redeliver(delivery=delivery, actor=actor)
+        assert AlertDelivery.objects.get(pk=delivery.pk).state == "pending"
+    else:
+        with pytest.raises(PermissionDenied):
+            alert_services.redeliver(delivery=delivery, actor=actor)
+        assert AlertDelivery.objects.get(pk=delivery.pk).state == "dead"
 
 
 def test_unreachable_endpoint_is_retried(lt_pl_in_force, make_incident, subscription, receiver):
@@ -146,15 +187,15 @@ def test_only_one_worker_claims_an_attempt(lt_pl_in_force, make_incident, subscr
     make_incident("validated")
     delivery = AlertDelivery.objects.get()
     now = timezone.now()
-    assert alerts._claim(delivery.pk, now) is True
-    assert alerts._claim(delivery.pk, now) is False
+    assert alert_delivery.claim(delivery.pk, now) is True
+    assert alert_delivery.claim(delivery.pk, now) is False
 
 
 def test_sweeper_frees_what_a_crashed_worker_left(lt_pl_in_force, make_incident, subscription, receiver):
     make_incident("validated")
     delivery = AlertDelivery.objects.get()
     AlertDelivery.objects.filter(pk=delivery.pk).update(state="sending", claimed_at=timezone.now() - timedelta(hours=1))
-    assert alerts.sweep() == 1  # the eager task delivers at once in tests
+    assert sweep_alert_deliveries() == 1  # the eager task delivers at once in tests
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
 
@@ -194,7 +235,7 @@ def test_endpoints_are_checked(settings, url, message):
     settings.ALERTS_ALLOW_PRIVATE_ENDPOINTS = False
     settings.ALERTS_ALLOW_HTTP = False
     with pytest.raises(ValidationError, match=message):
-        alerts.validate_endpoint(url)
+        alert_services.validate_endpoint(url)
 
 
 # --- Pull feed ----------------------------------------------------------------------------------
@@ -239,6 +280,25 @@ def test_acknowledgement_is_idempotent(lt_pl_in_force, make_incident, client, ap
     assert first == second and first["acknowledged_by"].startswith("api-key:")
     listed = client.get("/api/v1/alerts/", **headers).json()["results"][0]
     assert listed["acknowledged_at"] == first["acknowledged_at"]
+
+
+def test_the_services_refuse_a_country_the_alert_is_not_addressed_to(
+    lt_pl_in_force, make_incident, officer, outsider_officer, partner_officer
+):
+    from django.core.exceptions import PermissionDenied
+
+    make_incident("validated")
+    alert = Alert.objects.get()
+    for stranger in (officer, outsider_officer):  # the sender, and a third country
+        with pytest.raises(PermissionDenied):
+            alert_services.acknowledge(alert=alert, principal=stranger)
+        alert_services.mark_read(alerts=[alert], principal=stranger)
+    alert.refresh_from_db()
+    assert alert.read_at is None and not hasattr(alert, "acknowledgement")
+    alert_services.mark_read(alerts=[alert], principal=partner_officer)
+    assert alert_services.acknowledge(alert=alert, principal=partner_officer).by_label == "pl.officer"
+    alert.refresh_from_db()
+    assert alert.read_by == "pl.officer"
 
 
 def test_feed_needs_the_read_scope_and_ack_the_ack_scope(
@@ -407,10 +467,10 @@ def test_a_late_outcome_after_the_claim_was_freed_is_not_written(lt_pl_in_force,
     make_incident("validated")
     delivery = AlertDelivery.objects.get()
     now = delivery.next_attempt_at
-    assert alerts._claim(delivery.pk, now)
+    assert alert_delivery.claim(delivery.pk, now)
     claimed = AlertDelivery.objects.get(pk=delivery.pk)
     # The worker hangs; the sweeper frees the delivery for another attempt (as `sweep` does).
     AlertDelivery.objects.filter(pk=delivery.pk).update(state="pending", claimed_at=None)
-    assert alerts._record(claimed, now, 200, None, "") is None
+    assert alert_delivery._record(claimed, now, 200, None, "") is None
     delivery.refresh_from_db()
     assert delivery.state == "pending" and delivery.attempts == 0

@@ -7,9 +7,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents import alerts, selectors
-from incidents.api.serializers import AckOut, AlertFilterIn, AlertPageOut
-from incidents.cap import alert_cap_xml
+from alerts import selectors, services
+from alerts.api.serializers import AckOut, AlertFilterIn, AlertPageOut
+from alerts.cap import alert_cap_xml
 from portal.api.common import FORBIDDEN, NOT_FOUND
 from portal.api.serializers import ErrorOut
 from portal.models import APIScope
@@ -43,7 +43,7 @@ class AlertFeed(APIView):
         if values.get("msg_type"):
             feed = feed.filter(msg_type=values["msg_type"])
         rows = selectors.alert_page(request.user, feed[: values["limit"]])
-        alerts.mark_read(alerts=rows, principal=request.user)
+        services.mark_read(alerts=rows, principal=request.user)
         return Response(
             AlertPageOut({"results": rows, "next_after": rows[-1].pk if rows else values.get("after")}).data
         )
@@ -57,7 +57,7 @@ class AlertAck(APIView):
     @extend_schema(request=None, responses={200: AckOut, **FORBIDDEN, **NOT_FOUND})
     def post(self, request, pk):
         alert = get_object_or_404(selectors.alerts_for(request.user), pk=pk)
-        return Response(AckOut(alerts.acknowledge(alert=alert, principal=request.user, request=request)).data)
+        return Response(AckOut(services.acknowledge(alert=alert, principal=request.user, request=request)).data)
 
 
 class AlertCap(APIView):

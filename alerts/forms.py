@@ -4,7 +4,8 @@ from django import forms
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Channel, Severity
+from alerts.models import Channel
+from incidents.models import Severity
 from portal.choices import IncidentCategory
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from incidents.models import AlertDelivery, Subscription
+from alerts.models import AlertDelivery, Subscription
 from portal.models import AuditEntry
 
 
@@ -105,18 +105,18 @@ def test_secret_rotation_keeps_the_previous_secret(verified_client, pl_admin):
 def test_the_subscription_service_takes_named_fields_only_and_keeps_what_it_is_not_given(pl_admin, partner_agency):
     from django.core.exceptions import PermissionDenied
 
-    from incidents import alerts
+    from alerts import services as alert_services
     from tests.factories import AgencyFactory, UserFactory
 
-    saved = alerts.subscription_save(
+    saved = alert_services.subscription_save(
         agency=partner_agency, actor=pl_admin, name="Desk", channel="email", emails=["desk@pl.example"]
     )
     with pytest.raises(TypeError):
-        alerts.subscription_save(agency=partner_agency, actor=pl_admin, subscription=saved, agency_id=1)
-    alerts.subscription_save(agency=partner_agency, actor=pl_admin, subscription=saved, min_severity="high")
+        alert_services.subscription_save(agency=partner_agency, actor=pl_admin, subscription=saved, agency_id=1)
+    alert_services.subscription_save(agency=partner_agency, actor=pl_admin, subscription=saved, min_severity="high")
     saved.refresh_from_db()
     assert (saved.name, saved.emails, saved.min_severity) == ("Desk", ["desk@pl.example"], "high")
     other = AgencyFactory(code="PL-OTHER", name="Other Polish agency", country=partner_agency.country)
     stranger = UserFactory(username="pl.other.admin", agency=other, is_officer=False, is_agency_admin=True)
     with pytest.raises(PermissionDenied):
-        alerts.subscription_save(agency=other, actor=stranger, subscription=saved, name="Taken over")
+        alert_services.subscription_save(agency=other, actor=stranger, subscription=saved, name="Taken over")

@@ -1,0 +1,136 @@
+"""Alerts to partner countries: the outbox of messages, the agencies' subscriptions, and the
+delivery ledger (one row per alert and subscription; the row is the truth, the broker only wakes a
+worker)."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Severity
+
+
+class AlertType(models.TextChoices):
+    ALERT = "Alert", "Alert"
+    UPDATE = "Update", "Update"
+    CANCEL = "Cancel", "Cancel"
+
+
+class AlertStatus(models.TextChoices):
+    ACTUAL = "Actual", "Actual"
+    EXERCISE = "Exercise", "Exercise"
+    TEST = "Test", "Test"
+
+
+class Alert(models.Model):
+    """A message to a partner country about an incident shared with it (the outbox row).
+
+    Created in the same transaction as the grant (or revocation) that causes it; its payload is
+    the incident as that country may see it, personal data withheld where the clause says so.
+    """
+
+    identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="alerts")
+    country = models.ForeignKey("portal.Country", on_delete=models.PROTECT, related_name="+")
+    msg_type = models.CharField(max_length=10, choices=AlertType.choices, default=AlertType.ALERT)
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.ACTUAL)
+    references = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+    payload = models.JSONField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "incidents_alert"  # the tables keep the name they were created with
+        ordering = ["id"]
+        indexes = [models.Index(fields=["country", "id"])]
+
+    def __str__(self):
+        return f"{self.msg_type} {self.identifier} → {self.country_id}"
+
+    @property
+    def is_cancel(self):
+        """A Cancel carries no incident content, ever: only references and a reason code."""
+        return self.msg_type == AlertType.CANCEL
+
+
+class AlertAcknowledgement(models.Model):
+    alert = models.OneToOneField(Alert, on_delete=models.CASCADE, related_name="acknowledgement")
+    agency = models.ForeignKey("portal.Agency", on_delete=models.PROTECT, related_name="+")
+    by_label = models.CharField(max_length=200)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "incidents_alertacknowledgement"  # the tables keep the name they were created with
+
+    def __str__(self):
+        return f"{self.alert_id} acknowledged by {self.by_label}"
+
+
+class Channel(models.TextChoices):
+    WEBHOOK = "webhook", _("Webhook")
+    EMAIL = "email", _("E-mail")
+
+
+class Subscription(models.Model):
+    """How an agency wants alerts pushed to it: a webhook or e-mail, with filters."""
+
+    agency = models.ForeignKey("portal.Agency", on_delete=models.CASCADE, related_name="subscriptions")
+    name = models.CharField(_("name"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    secrets = models.JSONField(default=list, blank=True, help_text="Signing secrets, newest first (whsec_…).")
+    emails = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    min_severity = models.CharField(
+        _("minimum severity"), max_length=10, choices=Severity.choices, default=Severity.LOW
+    )
+    sectors = models.JSONField(default=list, blank=True)
+    bbox = models.JSONField(null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "incidents_subscription"  # the tables keep the name they were created with
+        ordering = ["agency", "name"]
+
+    def __str__(self):
+        return f"{self.agency_id}: {self.name}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    DEAD = "dead", _("Failed for good")
+    CANCELLED = "cancelled", _("Cancelled: the share ended before it was sent")
+
+
+class AlertDelivery(models.Model):
+    """One alert to one subscription: the row is the truth, the broker only wakes a worker."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "incidents_alertdelivery"  # the tables keep the name they were created with
+        ordering = ["id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        constraints = [models.UniqueConstraint(fields=["alert", "subscription"], name="one_delivery_per_target")]
+
+    def __str__(self):
+        return f"{self.alert_id} → {self.subscription_id} ({self.state})"
+
+    @property
+    def message_id(self):
+        """The `webhook-id`: the same for every attempt, so receivers can drop repeats."""
+        return f"msg_{self.alert.identifier.hex}_{self.subscription_id}"

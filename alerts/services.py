@@ -1,0 +1,265 @@
+"""Alerts to partner countries: writing them, and what people do with them.
+
+An alert is written in the transaction that shares (or stops sharing) an incident, with one
+`AlertDelivery` row for each matching subscription; the fan-out task starts once that
+transaction commits (`alerts.delivery` sends). Every service checks its actor.
+"""
+
+import base64
+import ipaddress
+import secrets
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.models import (
+    Alert,
+    AlertAcknowledgement,
+    AlertDelivery,
+    AlertStatus,
+    AlertType,
+    Channel,
+    DeliveryState,
+    Subscription,
+)
+from incidents import access
+from incidents.models import Severity
+from portal import audit
+from portal.gate import principal_country_id
+from portal.outbox import enqueue_on_commit
+
+SEVERITY_ORDER = list(Severity.values)
+
+
+def alert_create(*, incident, country, msg_type, personal_data, now=None, reason=None):
+    """Write the alert and its deliveries (call inside the sharing transaction). An Alert or
+    Update holds the incident as `country` may see it; a Cancel holds only the reference and
+    the reason code (`ShareEnd`), never content."""
+    previous = Alert.objects.filter(incident=incident, country=country).order_by("-id").first()
+    if msg_type != AlertType.ALERT and previous is None:
+        return None
+    if msg_type == AlertType.CANCEL:
+        payload = {"reference": incident.reference, "reason": str(reason or "")}
+    else:
+        payload = access.incident_content(incident, personal_data)
+    alert = Alert.objects.create(
+        incident=incident,
+        country=country,
+        msg_type=msg_type,
+        references=previous,
+        status=AlertStatus.EXERCISE if incident.is_exercise else AlertStatus.ACTUAL,
+        sent_at=now or timezone.now(),
+        payload=payload,
+    )
+    subscriptions = Subscription.objects.filter(agency__country=country, agency__is_active=True, is_active=True)
+    deliveries = [
+        AlertDelivery(alert=alert, subscription=subscription, next_attempt_at=alert.sent_at)
+        for subscription in subscriptions
+        if matches(subscription, incident)
+    ]
+    if deliveries:
+        AlertDelivery.objects.bulk_create(deliveries)
+        # One message per alert at commit, however many partners subscribed: a worker fans it
+        # out (`alerts.tasks.send_alert`), so the committing request does not publish fifty.
+        enqueue_on_commit("alerts.tasks.send_alert", alert.pk)
+    return alert
+
+
+def matches(subscription, incident):
+    if subscription.categories and incident.category not in subscription.categories:
+        return False
+    if SEVERITY_ORDER.index(incident.severity) < SEVERITY_ORDER.index(subscription.min_severity):
+        return False
+    if subscription.sectors and incident.border_sector not in subscription.sectors:
+        return False
+    if subscription.bbox:
+        if incident.latitude is None:
+            return False
+        west, south, east, north = subscription.bbox
+        if not (west <= float(incident.longitude) <= east and south <= float(incident.latitude) <= north):
+            return False
+    return True
+
+
+# --- Subscriptions ------------------------------------------------------------------------------
+
+
+def new_secret():
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def validate_endpoint(url):
+    """Refuse endpoints that are not HTTPS (in production) or that point inside our network."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ValidationError({"url": _("Give a full https:// address.")})
+    if parts.scheme == "http" and not settings.ALERTS_ALLOW_HTTP:
+        raise ValidationError({"url": _("Webhooks must use https://.")})
+    if not settings.ALERTS_ALLOW_PRIVATE_ENDPOINTS:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        except socket.gaierror as exc:
+            raise ValidationError({"url": _("That host name does not resolve.")}) from exc
+        for address in addresses:
+            ip = ipaddress.ip_address(address)
+            if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+                raise ValidationError({"url": _("Webhooks may not point at private or loopback addresses.")})
+
+
+@transaction.atomic
+def redeliver(*, delivery, actor, request=None):
+    """The button on a dead letter: try again from the start of the schedule. Administrators of
+    the receiving agency (their subscription), and supervisors and administrators of the agency
+    that reported the incident (their alert), may press it."""
+    delivery = (
+        AlertDelivery.objects.select_for_update().select_related("alert__incident", "subscription").get(pk=delivery.pk)
+    )
+    receiver = getattr(actor, "is_agency_admin", False) and actor.agency_id == delivery.subscription.agency_id
+    sender = actor.agency_id == delivery.alert.incident.agency_id and (
+        getattr(actor, "is_supervisor", False) or getattr(actor, "is_agency_admin", False)
+    )
+    if not (receiver or sender):
+        raise PermissionDenied(_("Only the receiving agency's administrators or the sender may send it again."))
+    if delivery.state != DeliveryState.DEAD:
+        raise ValidationError(_("Only a delivery that failed for good is sent again."))
+    delivery.state, delivery.attempts, delivery.next_attempt_at = DeliveryState.PENDING, 0, timezone.now()
+    delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+    audit.record(
+        "alert.redelivered",
+        actor=actor,
+        obj=delivery.alert.incident,
+        request=request,
+        details={"delivery": delivery.pk},
+    )
+    enqueue_on_commit("alerts.tasks.deliver_alert", delivery.pk)
+    return delivery
+
+
+def mark_read(*, alerts, principal):
+    """The first time a partner system or person fetches an alert, the sender can see it was read.
+    Only alerts addressed to the principal's country are marked."""
+    unread = [a.pk for a in alerts if a.read_at is None]
+    if unread:
+        Alert.objects.filter(pk__in=unread, read_at__isnull=True, country_id=principal_country_id(principal)).update(
+            read_at=timezone.now(), read_by=principal.get_username()[:200]
+        )
+
+
+@transaction.atomic
+def acknowledge(*, alert, principal, request=None):
+    """Idempotent: the first acknowledgement stays; later ones return it unchanged. Only the
+    receiving country acknowledges its alerts."""
+    if alert.country_id != principal_country_id(principal):
+        raise PermissionDenied(_("Only the country an alert is addressed to acknowledges it."))
+    ack, created = AlertAcknowledgement.objects.get_or_create(
+        alert=alert, defaults={"agency": principal.agency, "by_label": principal.get_username()}
+    )
+    if created:
+        audit.record(
+            "alert.acknowledged",
+            actor=principal,
+            obj=alert.incident,
+            request=request,
+            details={"alert": str(alert.identifier)},
+        )
+    return ack
+
+
+# --- Subscriptions, managed by agency administrators -------------------------------------------
+
+SUBSCRIPTION_LIMITS = {"categories": 20, "sectors": 50, "emails": 20}
+
+
+KEEP = object()  # a field left as it is
+
+
+@transaction.atomic
+def subscription_save(
+    *,
+    agency,
+    actor,
+    subscription=None,
+    name=KEEP,
+    channel=KEEP,
+    url=KEEP,
+    emails=KEEP,
+    categories=KEEP,
+    min_severity=KEEP,
+    sectors=KEEP,
+    bbox=KEEP,
+    is_active=KEEP,
+    request=None,
+):
+    """Create or change a subscription of the administrator's own agency, validating the channel.
+    A field not given keeps its value (its default for a new subscription)."""
+    if not (getattr(actor, "is_agency_admin", False) and actor.agency_id == agency.pk):
+        raise PermissionDenied(_("Only the agency's administrators manage its subscriptions."))
+    if subscription is not None and subscription.agency_id != agency.pk:
+        raise PermissionDenied(_("Only the agency's administrators manage its subscriptions."))
+    creating = subscription is None
+    subscription = subscription or Subscription(agency=agency, secrets=[new_secret()])
+    given = {
+        "name": name,
+        "channel": channel,
+        "url": url,
+        "emails": emails,
+        "categories": categories,
+        "min_severity": min_severity,
+        "sectors": sectors,
+        "bbox": bbox,
+        "is_active": is_active,
+    }
+    for key, value in given.items():
+        if value is not KEEP:
+            setattr(subscription, key, list(value) if key in {"emails", "categories", "sectors"} else value)
+    if channel is KEEP and creating:
+        raise ValidationError({"channel": _("Choose how alerts reach you.")})
+    if not (subscription.name or "").strip():
+        raise ValidationError({"name": _("Give the subscription a name.")})
+    errors = {}
+    for key, limit in SUBSCRIPTION_LIMITS.items():
+        if len(getattr(subscription, key) or []) > limit:
+            errors[key] = _("At most %(n)s entries.") % {"n": limit}
+    if subscription.channel == Channel.WEBHOOK:
+        if not subscription.url:
+            errors["url"] = _("Give the webhook's address.")
+        else:
+            try:
+                validate_endpoint(subscription.url)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    elif not subscription.emails:
+        errors["emails"] = _("Give at least one e-mail address.")
+    if subscription.bbox is not None:
+        west, south, east, north = subscription.bbox
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            errors["bbox"] = _("The area must be west,south,east,north in decimal degrees.")
+    if errors:
+        raise ValidationError(errors)
+    if subscription.is_active:
+        subscription.disabled_reason = ""
+    subscription.save()
+    audit.record(
+        "subscription.created" if creating else "subscription.updated",
+        actor=actor,
+        obj=subscription,
+        request=request,
+        details={"channel": subscription.channel, "active": subscription.is_active},
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_rotate_secret(*, subscription, actor, request=None):
+    """A new secret signs from now on; the previous one keeps signing too until the next rotation."""
+    if not (getattr(actor, "is_agency_admin", False) and actor.agency_id == subscription.agency_id):
+        raise PermissionDenied
+    subscription.secrets = [new_secret(), *subscription.secrets[:1]]
+    subscription.save(update_fields=["secrets"])
+    audit.record("subscription.secret_rotated", actor=actor, obj=subscription, request=request)
+    return subscription
