@@ -37,7 +37,6 @@ from incidents.models import (
 from portal import audit
 from portal.choices import TLP, IncidentCategory
 from portal.forms import add_errors
-from portal.models import AuditEntry
 from portal.views.helpers import perform
 
 
@@ -320,11 +319,13 @@ def incident_detail(request, pk):
     own = incident.country_id == request.user.agency.country_id
     grants = [(grant, clause_sentence(grant.clause)) for grant in selectors.grants_seen_by(request.user, incident)]
     viewers = (
-        AuditEntry.objects.filter(
-            action="incident.viewed", object_type="incidents.incident", object_id=str(incident.pk)
+        audit.recent(
+            50,
+            related=("agency",),
+            action="incident.viewed",
+            object_type="incidents.incident",
+            object_id=str(incident.pk),
         )
-        .select_related("agency")
-        .order_by("-id")[:50]
         if own
         else []
     )

@@ -1,4 +1,9 @@
-"""The hash-chained audit log: append an entry, and verify the chain."""
+"""The hash-chained audit log: record an entry, chain what is recorded, read it, verify it.
+
+Recording is one INSERT into a queue (`record`); chaining is an explicit step (`integrate`, run
+by beat every few seconds and by the verifier) that takes the chain head's lock; reading
+(`recent`) never writes, and shows queued entries beside chained ones, so no reader misses one.
+"""
 
 import hashlib
 import json
@@ -77,7 +82,7 @@ def record(action, *, actor=None, obj=None, request=None, agency=None, details=N
     When the caller's transaction rolls back, the entry goes with it: what did not happen
     is not logged as done. Events about refusals are written outside such transactions.
     The entry joins the hash chain when `integrate` next runs: every few seconds (beat), and
-    before any read of the log. Returns the queued entry.
+    before the chain is verified. Returns the queued entry.
     """
     actor_id, label, agency_id = _principal_fields(actor)
     if actor_label:
@@ -127,6 +132,25 @@ def integrate(batch=2000):
             head.save(update_fields=["last_hash", "length"])
         moved += len(queued)
     return moved
+
+
+def recent(limit=50, related=(), **filters):
+    """The newest recorded entries matching `filters`, chained or still queued, newest first.
+
+    A read only: nothing is chained here. Each entry says whether it is chained yet
+    (`.chained`). The queue is read before the chain, so an entry chained between the two reads
+    is seen twice rather than missed, and the copy is dropped by what its hash covers."""
+    queued = list(AuditQueueEntry.objects.filter(**filters).select_related(*related).order_by("-id")[:limit])
+    chained = list(AuditEntry.objects.filter(**filters).select_related(*related).order_by("-id")[:limit])
+    seen, entries = set(), []
+    for entry in sorted(chained + queued, key=lambda e: (e.timestamp, isinstance(e, AuditEntry)), reverse=True):
+        key = tuple(str(getattr(entry, name)) for name in HASHED_FIELDS)
+        if key in seen:
+            continue
+        seen.add(key)
+        entry.chained = isinstance(entry, AuditEntry)
+        entries.append(entry)
+    return entries[:limit]
 
 
 @dataclass

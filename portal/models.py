@@ -238,7 +238,8 @@ class AuditQueueEntry(AuditRecord):
 
     Recording is one INSERT in the caller's transaction (no lock, so requests never queue behind
     one another for the chain); `portal.audit.integrate` moves these rows into the chain in
-    order, every few seconds and before any read of the log."""
+    order, every few seconds (beat) and before the chain is verified. Reading the log never
+    writes: `portal.audit.recent` shows what is queued beside what is chained."""
 
     timestamp = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=64)
@@ -247,23 +248,11 @@ class AuditQueueEntry(AuditRecord):
         ordering = ["id"]
 
 
-class ChainedManager(models.Manager):
-    """Reads of the audit log first chain what is queued, so no reader misses a recorded entry."""
-
-    def get_queryset(self):
-        from portal.audit import integrate
-
-        integrate()
-        return super().get_queryset()
-
-
 class AuditEntry(AuditRecord):
     """One line of the append-only audit log; each line holds the hash of the one before."""
 
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
-
-    objects = ChainedManager()
 
     class Meta:
         ordering = ["-id"]

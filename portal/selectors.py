@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from portal.models import ROLE_FIELDS, AgencyAPIKey, AuditEntry, Role, User
+from portal import audit
+from portal.models import ROLE_FIELDS, AgencyAPIKey, Role, User
 
 
 def agency_users_for(user):
@@ -65,5 +66,5 @@ def agency_api_key_get(*, user, prefix):
 def recent_security_events_for(user, limit=10):
     """Recent audit entries of the administrator's own agency, for the dashboard."""
     if not (getattr(user, "is_agency_admin", False) and user.agency_id):
-        return AuditEntry.objects.none()
-    return AuditEntry.objects.filter(agency_id=user.agency_id).order_by("-id")[:limit]
+        return []
+    return audit.recent(limit, agency_id=user.agency_id)

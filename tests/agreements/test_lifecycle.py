@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from agreements import services
 from agreements.models import Agreement, AgreementStatus
-from portal.models import AuditEntry
+from tests.helpers import audit_log
 
 S = AgreementStatus
 TODAY = timezone.localdate()
@@ -42,7 +42,7 @@ def test_full_path_to_force_is_recorded(make_agreement):
     assert agreement.status == S.IN_FORCE
     steps = [(e.from_status, e.to_status) for e in agreement.events.filter(kind="transition")]
     assert steps == [("draft", "negotiation"), ("negotiation", "signed"), ("signed", "in_force")]
-    assert AuditEntry.objects.filter(action="agreement.status_changed", object_id=str(agreement.pk)).count() == 3
+    assert audit_log().filter(action="agreement.status_changed", object_id=str(agreement.pk)).count() == 3
 
 
 @pytest.mark.parametrize(
@@ -197,6 +197,6 @@ def test_removing_a_party_removes_its_clauses_and_says_so(make_agreement, owner_
         agreement=agreement, actor=owner_liaison, parties=[(owner_agency, [owner_liaison]), (outsider_agency, [])]
     )
     assert agreement.clauses.count() == 0
-    entry = AuditEntry.objects.get(action="clause.deleted")
+    entry = audit_log().get(action="clause.deleted")
     assert entry.actor == owner_liaison and entry.details["reason"] == "party removed"
     assert sorted(agreement.parties.values_list("country_id", flat=True)) == ["FI", "LT"]

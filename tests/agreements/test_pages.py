@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from agreements import services
 from agreements.models import Agreement, DataSharingClause, DocumentVersion
-from portal.models import AuditEntry
 from tests.conftest import PDF_BYTES
+from tests.helpers import audit_log
 
 CLAUSE = {
     "categories": ["smuggling_goods", "document_fraud"],
@@ -153,7 +153,7 @@ def test_download_checks_access_and_serves_the_exact_file(agreement, verified_cl
     assert hashlib.sha256(content).hexdigest() == version.sha256
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="draft.pdf"' in response["Content-Disposition"]
-    assert AuditEntry.objects.filter(action="document.downloaded", actor=partner_officer).exists()
+    assert audit_log().filter(action="document.downloaded", actor=partner_officer).exists()
 
 
 def test_document_stored_under_a_safe_name(agreement):

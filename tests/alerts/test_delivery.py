@@ -15,8 +15,7 @@ from alerts import services as alert_services
 from alerts.models import Alert, AlertDelivery, Subscription
 from alerts.tasks import sweep_alert_deliveries
 from incidents import services
-from portal.models import AuditEntry
-from tests.helpers import Receiver
+from tests.helpers import Receiver, audit_log
 
 
 @pytest.fixture
@@ -134,7 +133,7 @@ def test_dead_letter_after_the_last_retry_and_redelivery(
         alert_services.redeliver(delivery=delivery, actor=agency_admin)
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
-    assert AuditEntry.objects.filter(action="alert.redelivered").exists()
+    assert audit_log().filter(action="alert.redelivered").exists()
 
 
 @pytest.mark.parametrize(

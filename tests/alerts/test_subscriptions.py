@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import AlertDelivery, Subscription
-from portal.models import AuditEntry
+from tests.helpers import audit_log
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_admin_adds_a_webhook_with_a_secret(verified_client, pl_admin):
     assert response.status_code == 302
     subscription = Subscription.objects.get()
     assert subscription.agency == pl_admin.agency and subscription.secrets[0].startswith("whsec_")
-    assert AuditEntry.objects.filter(action="subscription.created").exists()
+    assert audit_log().filter(action="subscription.created").exists()
     detail = client.get(response.url).content.decode()
     assert subscription.secrets[0] in detail
 

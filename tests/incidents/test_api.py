@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import Incident
-from portal.models import APIScope, AuditEntry
+from portal.models import APIScope
+from tests.helpers import audit_log
 
 
 @pytest.fixture
@@ -24,8 +25,8 @@ def test_partner_system_reads_redacted_incident(shared, client, api_key, partner
     detail = client.get(f"/api/v1/incidents/{shared.pk}/", **headers).json()
     assert detail["person_name"] is None and detail["personal_data_withheld"] is True
     assert [g["country"] for g in detail["grants"]] == ["PL"]
-    assert AuditEntry.objects.filter(action="incident.viewed", actor_label__startswith="api-key:").exists()
-    assert AuditEntry.objects.filter(action="incident.listed").exists()
+    assert audit_log().filter(action="incident.viewed", actor_label__startswith="api-key:").exists()
+    assert audit_log().filter(action="incident.listed").exists()
 
 
 def test_owner_sees_personal_data(shared, verified_client, officer):

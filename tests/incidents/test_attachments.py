@@ -10,8 +10,8 @@ from PIL import Image
 
 from incidents import services
 from incidents.models import IncidentAttachment
-from portal.models import AuditEntry
 from tests.conftest import PDF_BYTES
+from tests.helpers import audit_log
 
 
 def photo_with_gps():
@@ -78,7 +78,7 @@ def test_download_through_the_gate(shared, officer, verified_client, partner_off
     partner = verified_client(partner_officer).get(url)
     assert partner.status_code == 200 and partner["Content-Type"] == "image/jpeg"
     assert b"CameraMaker" not in b"".join(partner.streaming_content)
-    assert AuditEntry.objects.filter(action="incident.attachment_downloaded", actor=partner_officer).exists()
+    assert audit_log().filter(action="incident.attachment_downloaded", actor=partner_officer).exists()
     assert verified_client(outsider_officer).get(url).status_code == 404
 
 

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Handover, Incident
-from portal.models import AuditEntry, Notification
+from portal.models import Notification
 from tests.factories import UserFactory
+from tests.helpers import audit_log
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_request_and_accept(shared, supervisor, partner_agency, pl_supervisor):
     assert Notification.objects.filter(user=pl_supervisor).exists()
     services.handover_answer(handover=handover, actor=pl_supervisor, accept=True)
     assert Incident.objects.get(pk=shared.pk).handled_by == partner_agency
-    assert AuditEntry.objects.filter(action="incident.handover_accepted").exists()
+    assert audit_log().filter(action="incident.handover_accepted").exists()
 
 
 def test_decline_needs_a_reason(shared, supervisor, partner_agency, pl_supervisor):

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident
-from portal.models import AuditEntry
 from tests.factories import UserFactory
+from tests.helpers import audit_log
 
 
 def test_reference_is_readable_and_sequential_per_agency_and_year(make_incident, officer):
@@ -30,7 +30,8 @@ def test_full_lifecycle_is_audited(make_incident, supervisor):
     incident = make_incident("validated")
     incident = services.incident_close(incident=incident, actor=supervisor, reason="Done")
     actions = list(
-        AuditEntry.objects.filter(object_id=str(incident.pk), object_type="incidents.incident")
+        audit_log()
+        .filter(object_id=str(incident.pk), object_type="incidents.incident")
         .order_by("id")
         .values_list("action", flat=True)
     )

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Incident
-from portal.models import AuditEntry
+from tests.helpers import audit_log
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_partner_sees_it_marked_with_the_sharing_country_and_without_personal_da
     body = detail.content.decode()
     assert "Shared by Lithuania" in body and "LT-PL/" in body
     assert "Jonas Jonaitis" not in body and "Personal data withheld" in body
-    assert AuditEntry.objects.filter(action="incident.viewed", actor=partner_officer).exists()
+    assert audit_log().filter(action="incident.viewed", actor=partner_officer).exists()
 
 
 def test_owner_sees_grants_and_viewers(shared_incident, verified_client, officer, partner_officer):
@@ -140,7 +140,7 @@ def test_geojson_holds_only_visible_incidents(
     features = verified_client(partner_officer).get(reverse("incidents:geojson")).json()["features"]
     assert [f["properties"]["reference"] for f in features] == [shared_incident.reference]
     assert features[0]["geometry"]["coordinates"] == [25.6, 54.5]
-    assert AuditEntry.objects.filter(action="incident.exported", actor=partner_officer).exists()
+    assert audit_log().filter(action="incident.exported", actor=partner_officer).exists()
     assert verified_client(outsider_officer).get(reverse("incidents:geojson")).json()["features"] == []
 
 
@@ -202,7 +202,7 @@ def test_map_area_filter(make_incident, verified_client, officer):
 
 def test_partner_list_view_is_audited(shared_incident, verified_client, partner_officer):
     verified_client(partner_officer).get(reverse("incidents:list"))
-    entry = AuditEntry.objects.get(action="incident.listed", actor=partner_officer)
+    entry = audit_log().get(action="incident.listed", actor=partner_officer)
     assert entry.details["incidents"] == [shared_incident.pk]
 
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from agreements import services as agreement_services
 from incidents import selectors, services, sharing
 from incidents.models import Incident, IncidentVisibility, ShareGrant
-from portal.models import AuditEntry, Country
+from portal.models import Country
+from tests.helpers import audit_log
 
 
 def visible_ids(user):
@@ -27,7 +28,7 @@ def test_validated_incident_is_shared_by_an_automatic_clause(
     assert visible_ids(officer) == {incident.pk}
     assert visible_ids(partner_officer) == {incident.pk}
     assert visible_ids(outsider_officer) == set()
-    assert AuditEntry.objects.filter(action="incident.shared", details__country="PL").exists()
+    assert audit_log().filter(action="incident.shared", details__country="PL").exists()
 
 
 def test_grant_is_also_a_guardian_permission_of_the_country_group(
@@ -115,7 +116,7 @@ def test_retention_end_hides_then_revokes_once(lt_pl_in_force, make_incident, pa
     grant = ShareGrant.objects.get(incident=incident)
     assert grant.end_reason == "retention_ended" and grant.revoked_reason
     assert not IncidentVisibility.objects.filter(content_object=incident, country_id="PL").exists()
-    assert AuditEntry.objects.filter(action="incident.share_revoked").count() == 1
+    assert audit_log().filter(action="incident.share_revoked").count() == 1
 
 
 def test_changing_the_category_revokes_the_share(lt_pl_in_force, make_incident, supervisor, partner_officer):

@@ -5,8 +5,9 @@ from django.core import mail
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.models import AuditEntry, User
+from portal.models import User
 from tests.factories import TOTPDeviceFactory, UserFactory
+from tests.helpers import audit_log
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_create_user_invites_by_email(admin_client, owner_agency, agency_admin, 
     assert user.groups.filter(name="country:LT").exists()
     assert len(mail.outbox) == 1
     assert "lt.new" in mail.outbox[0].body and "/account/reset/" in mail.outbox[0].body
-    assert AuditEntry.objects.get(action="user.created").actor == agency_admin
+    assert audit_log().get(action="user.created").actor == agency_admin
 
 
 def test_create_user_rejects_bad_input(admin_client, officer):
@@ -81,7 +82,7 @@ def test_edit_roles_is_audited(admin_client, officer):
     assert response.status_code == 302
     officer.refresh_from_db()
     assert officer.is_supervisor
-    entry = AuditEntry.objects.get(action="user.updated")
+    entry = audit_log().get(action="user.updated")
     assert entry.details["changed"]["roles"] == {"from": ["officer"], "to": ["officer", "supervisor"]}
 
 
@@ -106,7 +107,7 @@ def test_reset_mfa_removes_devices(admin_client, officer):
     TOTPDeviceFactory(user=officer)
     admin_client.post(reverse("agency_user_action", args=[officer.pk, "reset-mfa"]))
     assert not TOTPDevice.objects.filter(user=officer).exists()
-    assert AuditEntry.objects.filter(action="mfa.reset", object_id=str(officer.pk)).exists()
+    assert audit_log().filter(action="mfa.reset", object_id=str(officer.pk)).exists()
 
 
 @pytest.mark.parametrize("action", ["deactivate", "unlock", "reset-mfa"])
@@ -121,4 +122,4 @@ def test_foreign_admin_gets_404_on_every_user_page(verified_client, foreign_admi
 def test_officer_gets_403_and_the_denial_is_audited(verified_client, officer):
     client = verified_client(officer)
     assert client.get(reverse("agency_user_list")).status_code == 403
-    assert AuditEntry.objects.filter(action="permission.denied", actor=officer).exists()
+    assert audit_log().filter(action="permission.denied", actor=officer).exists()

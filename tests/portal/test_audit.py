@@ -12,6 +12,7 @@ def write_entries(actor, count=5):
     """Record `count` entries and return them as chained in the log, oldest first."""
     for i in range(count):
         audit.record(f"test.event{i}", actor=actor, obj=actor, details={"n": i, "text": "é"})
+    audit.integrate()  # the beat's step
     return list(AuditEntry.objects.order_by("-id")[:count])[::-1]
 
 
@@ -98,14 +99,44 @@ def test_entry_records_actor_agency_object_and_ip(officer, rf):
     assert entry.ip_address == "192.0.2.7"
 
 
-def test_recording_queues_and_reading_the_log_chains_in_order(officer, django_assert_num_queries):
+def test_recording_queues_and_chaining_is_an_explicit_step(officer, django_assert_num_queries):
     with django_assert_num_queries(1):  # one INSERT, no lock on the chain
         queued = audit.record("user.viewed", actor=officer, obj=officer)
     assert AuditQueueEntry.objects.filter(pk=queued.pk).exists()
-    newest = AuditEntry.objects.first()  # reading the log chains what is queued first
+    assert not AuditEntry.objects.filter(action="user.viewed").exists(), "reading the log does not chain"
+    assert audit.integrate() == 1
+    newest = AuditEntry.objects.first()
     assert (newest.action, newest.timestamp, newest.actor_id) == ("user.viewed", queued.timestamp, officer.pk)
     assert not AuditQueueEntry.objects.exists()
     assert audit.verify_chain().ok
+
+
+def test_reading_the_log_never_writes(officer):
+    from django.test.utils import CaptureQueriesContext
+
+    audit.record("user.viewed", actor=officer, obj=officer)
+    with CaptureQueriesContext(connection) as queries:
+        list(AuditEntry.objects.none())
+        list(AuditEntry.objects.all())
+        AuditEntry.objects.count()
+        shown = audit.recent(10, agency_id=officer.agency_id)
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert set(statements) <= {"SELECT"}, statements
+    assert not any("FOR UPDATE" in q["sql"].upper() for q in queries.captured_queries)
+    assert AuditQueueEntry.objects.count() == 1, "the entry is still queued"
+    assert [(e.action, e.chained) for e in shown] == [("user.viewed", False)], "a queued entry is shown"
+
+
+def test_recent_shows_an_entry_once_whether_queued_or_chained(officer):
+    audit.record("user.viewed", actor=officer, obj=officer)
+    audit.integrate()
+    audit.record("user.updated", actor=officer, obj=officer)
+    shown = audit.recent(10, agency_id=officer.agency_id)
+    assert [(e.action, e.chained) for e in shown][:2] == [("user.updated", False), ("user.viewed", True)]
+    # An entry chained between the two reads is in both snapshots: it is shown once.
+    chained = AuditEntry.objects.get(action="user.viewed")
+    AuditQueueEntry.objects.create(**{name: getattr(chained, name) for name in audit.HASHED_FIELDS})
+    assert [e.action for e in audit.recent(10, agency_id=officer.agency_id)].count("user.viewed") == 1
 
 
 def test_the_beat_task_chains_the_queue(officer):

@@ -2,8 +2,8 @@
 
 from django.urls import reverse
 
-from portal.models import AuditEntry
 from tests.conftest import PASSWORD
+from tests.helpers import audit_log
 
 
 def fail_until_locked(client, username, settings):
@@ -22,7 +22,7 @@ def test_account_locks_after_repeated_failures_with_clear_message(client, office
     # Even the right password is refused while locked.
     response = client.post(reverse("login"), {"username": officer.username, "password": PASSWORD})
     assert response.status_code == 429
-    assert AuditEntry.objects.filter(action="login.locked_out", object_id=str(officer.pk)).exists()
+    assert audit_log().filter(action="login.locked_out", object_id=str(officer.pk)).exists()
 
 
 def test_lockout_is_per_account(client, officer, agency_admin, settings):
@@ -42,7 +42,7 @@ def test_agency_admin_sees_lock_and_unlocks(client, officer, agency_admin, setti
     assert "Unlock sign-in for this user?" in confirm.content.decode()
     response = admin_client.post(reverse("agency_user_action", args=[officer.pk, "unlock"]))
     assert response.status_code == 302
-    assert AuditEntry.objects.filter(action="login.unlocked", actor=agency_admin).exists()
+    assert audit_log().filter(action="login.unlocked", actor=agency_admin).exists()
 
     admin_client.logout()
     response = client.post(reverse("login"), {"username": officer.username, "password": PASSWORD})

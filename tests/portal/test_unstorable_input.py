@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import Incident
-from portal.models import APIScope, AuditEntry, AuditQueueEntry
+from portal.models import APIScope, AuditQueueEntry
+from tests.helpers import audit_log
 
 PAGES = [
     "/incidents/?country=%00",
@@ -27,7 +28,7 @@ API = [
 
 
 def _audit_rows():
-    return AuditEntry.objects.count() + AuditQueueEntry.objects.count()
+    return audit_log().count() + AuditQueueEntry.objects.count()
 
 
 @pytest.mark.parametrize("path", PAGES)
