@@ -7,12 +7,15 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Type checking of the five apps (pyproject.toml); django-stubs reads the settings, and DEBUG=1
+# lets them load without a SECRET_KEY or anything else set.
+MYPY := DEBUG=1 $(BIN)/mypy
 
 .PHONY: help venv run test lint format messages bench clean
 
 help:
 	@echo "make run       start the portal with demo data (web, worker, beat) on SQLite"
-	@echo "make test      lint and run the whole test suite"
+	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make format    format and auto-fix the code"
 	@echo "make messages  update and compile the French catalog"
 	@echo "make bench     run the benchmarks (PostgreSQL and Redis)"
@@ -35,11 +38,13 @@ run: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
 
 format: venv
 	$(BIN)/ruff format .

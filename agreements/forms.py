@@ -1,5 +1,7 @@
 """Forms of the agreements pages; the services do the checks that need the agreement's state."""
 
+from typing import cast
+
 import pycountry
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -76,8 +78,10 @@ class AgreementForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.fields["parties"].queryset = Agency.objects.filter(is_active=True).select_related("country")
-        self.fields["liaison_officers"].queryset = User.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["parties"]).queryset = Agency.objects.filter(
+            is_active=True
+        ).select_related("country")
+        cast(forms.ModelChoiceField, self.fields["liaison_officers"]).queryset = User.objects.filter(
             is_active=True, is_liaison=True, agency__is_active=True
         ).select_related("agency")
         if agreement is not None and not agreement.is_content_editable:
@@ -170,8 +174,8 @@ class ClauseForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         countries = Country.objects.filter(pk__in=agreement.parties.values("country_id"))
-        self.fields["provider"].queryset = countries
-        self.fields["receiver"].queryset = countries
+        cast(forms.ModelChoiceField, self.fields["provider"]).queryset = countries
+        cast(forms.ModelChoiceField, self.fields["receiver"]).queryset = countries
 
 
 class DocumentForm(forms.Form):
@@ -212,4 +216,6 @@ class AgreementFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Country.objects.filter(agencies__isnull=False).distinct()
+        cast(forms.ModelChoiceField, self.fields["partner"]).queryset = Country.objects.filter(
+            agencies__isnull=False
+        ).distinct()

@@ -1,6 +1,7 @@
 """Treaties, memoranda, SOPs and the data-sharing clauses that decide what partners see."""
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -134,7 +135,7 @@ class Agreement(models.Model):
     @property
     def notice_deadline(self):
         if self.expires_on and self.notice_period_days:
-            return self.expires_on - timezone.timedelta(days=self.notice_period_days)
+            return self.expires_on - timedelta(days=self.notice_period_days)
         return None
 
 

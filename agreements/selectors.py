@@ -165,3 +165,13 @@ def clauses_as_iep(agreement):
         "agreement": {"reference": agreement.reference, "title": agreement.title, "version": agreement.version},
         "policies": policies,
     }
+
+
+def dashboard_panel(user):
+    """The dashboard's card of agreements: in force, and expiring within 90 days."""
+    if not user.agency_id:
+        return None
+    return {
+        "in_force": agreement_search(user, status="in_force").count(),
+        "expiring": agreement_search(user, status="in_force", expiring_within=90).order_by("expires_on")[:5],
+    }

@@ -26,7 +26,7 @@ from agreements.forms import (
     DocumentVersionForm,
     TransitionForm,
 )
-from agreements.models import AgreementStatus
+from agreements.models import AgreementStatus, DisputeMessage
 from portal.forms import add_errors
 
 # What the button that moves an agreement to each status says.
@@ -352,7 +352,7 @@ def dispute_detail(request, pk, dispute_pk):
 
 def _threads(dispute):
     """Messages in reading order, each with its depth in the discussion."""
-    messages_by_parent = {}
+    messages_by_parent: dict[int | None, list[DisputeMessage]] = {}
     for message in dispute.messages.select_related("author__agency"):
         messages_by_parent.setdefault(message.parent_id, []).append(message)
     ordered = []

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class AlertsConfig(AppConfig):
     name = "alerts"
     verbose_name = _("Alerts")
+
+    def ready(self):
+        from alerts import selectors
+        from portal import registry
+
+        registry.add_dashboard_panel(
+            registry.DashboardPanel("alerts", "alerts/dashboard_panel.html", selectors.dashboard_panel, order=10)
+        )
+        registry.add_api_routes("alerts/", "alerts.api.urls")

@@ -67,3 +67,16 @@ def endpoint_health(subscription, days=7):
         "dead": subscription.deliveries.filter(state=DeliveryState.DEAD).count(),
         "last_error": last_failure.last_error if last_failure else "",
     }
+
+
+def dashboard_panel(user):
+    """The dashboard's card of alerts past their acknowledgement deadline, both ways; none when
+    there are none."""
+    if not user.agency_id:
+        return None
+    country_id = user.agency.country_id
+    to_acknowledge = list(overdue_acknowledgements(receiving_country_id=country_id)[:10])
+    from_partners = list(overdue_acknowledgements(sending_country_id=country_id)[:10])
+    if not (to_acknowledge or from_partners):
+        return None
+    return {"to_acknowledge": to_acknowledge, "from_partners": from_partners}

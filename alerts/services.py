@@ -221,7 +221,7 @@ def subscription_save(
         raise ValidationError({"channel": _("Choose how alerts reach you.")})
     if not (subscription.name or "").strip():
         raise ValidationError({"name": _("Give the subscription a name.")})
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     for key, limit in SUBSCRIPTION_LIMITS.items():
         if len(getattr(subscription, key) or []) > limit:
             errors[key] = _("At most %(n)s entries.") % {"n": limit}

@@ -28,6 +28,7 @@ alerts) and scrub stored payloads.
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -119,8 +120,11 @@ def access_of(incident_id, country_id, now=None):
 # --- Building the index from the ledger (called by the sharing engine) -----------------------
 
 
-def grant_valid_until(grant):
-    """The end of one grant: its retention, or its agreement's end by date if that comes first."""
+def grant_valid_until(grant, now=None):
+    """The end of one grant: its retention, or its agreement's end by date if that comes first.
+    An end already passed stays the end (`ShareGrant.valid_until`)."""
+    if grant.valid_until is not None and grant.valid_until <= (now or timezone.now()):
+        return grant.valid_until
     ends = grant.clause.agreement.force_ends_at()
     return grant.expires_at if ends is None else min(grant.expires_at, ends)
 
@@ -134,7 +138,7 @@ def index_rows(incident, now):
     for grant in grants:
         if grant.country_id == incident.country_id:
             continue
-        until = grant_valid_until(grant)
+        until = grant_valid_until(grant, now)
         if until <= now:
             continue
         row = rows.setdefault(
@@ -155,6 +159,8 @@ def grant_end(grant, incident, now):
 
     if grant.expires_at <= now:
         return ShareEnd.RETENTION_ENDED
+    if grant.valid_until is not None and grant.valid_until <= now:
+        return ShareEnd.AGREEMENT_ENDED  # by its dates, before they were moved
     if incident.status not in KEEPS_SHARES_STATES or incident.marking == TLP.RED:
         return ShareEnd.NOT_SHAREABLE
     if not grant.clause.agreement.in_force_on(timezone.localdate(now)):
@@ -223,7 +229,7 @@ def incident_content(incident, personal_data):
         "personal_data_withheld": incident.has_personal_data and not personal_data,
     }
     for name in PERSONAL_FIELDS:
-        value = getattr(incident, name) if personal_data else None
+        value: Any = getattr(incident, name) if personal_data else None
         data[name] = value.isoformat() if hasattr(value, "isoformat") else (value or None)
     return data
 

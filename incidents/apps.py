@@ -8,6 +8,13 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from agreements.services import agreement_sharing_changed
+        from incidents import selectors
+        from portal import registry
+
+        registry.add_dashboard_panel(
+            registry.DashboardPanel("incidents", "incidents/dashboard_panel.html", selectors.dashboard_panel, order=20)
+        )
+        registry.add_api_routes("incidents/", "incidents.api.urls")
 
         agreement_sharing_changed.connect(_agreement_changed, dispatch_uid="incidents.agreement_changed")
 

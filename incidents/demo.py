@@ -1,6 +1,7 @@
 """Demo incidents across the demo countries, shared according to the demo agreements."""
 
 import random
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -95,7 +96,7 @@ def load(stdout=None):
             incident = services.incident_create(
                 actor=officer,
                 category=category,
-                occurred_at=now - timezone.timedelta(hours=rng.randint(1, 24 * 120)),
+                occurred_at=now - timedelta(hours=rng.randint(1, 24 * 120)),
                 latitude=Decimal(f"{lat + rng.uniform(-0.15, 0.15):.5f}"),
                 longitude=Decimal(f"{lon + rng.uniform(-0.15, 0.15):.5f}"),
                 border_sector=sector,

@@ -1,5 +1,7 @@
 """Forms of the incident pages."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -52,7 +54,9 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args, options, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].queryset = Country.objects.filter(pk__in=[c.pk for c, _basis in options])
+        cast(forms.ModelChoiceField, self.fields["country"]).queryset = Country.objects.filter(
+            pk__in=[c.pk for c, _basis in options]
+        )
 
 
 class IncidentFilterForm(forms.Form):
@@ -76,7 +80,9 @@ class IncidentFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].queryset = Country.objects.filter(agencies__isnull=False).distinct()
+        cast(forms.ModelChoiceField, self.fields["country"]).queryset = Country.objects.filter(
+            agencies__isnull=False
+        ).distinct()
 
     def clean_bbox(self):
         from incidents.selectors import parse_bbox
@@ -114,7 +120,9 @@ class HandoverForm(forms.Form):
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
         countries = incident.visibility.exclude(country_id=incident.country_id).values("country_id")
-        self.fields["to_agency"].queryset = Agency.objects.filter(is_active=True, country_id__in=countries)
+        cast(forms.ModelChoiceField, self.fields["to_agency"]).queryset = Agency.objects.filter(
+            is_active=True, country_id__in=countries
+        )
 
 
 class HandoverAnswerForm(forms.Form):

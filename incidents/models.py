@@ -1,6 +1,7 @@
 """Incidents filed by border officers and the grants that share them with partner countries."""
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -265,6 +266,10 @@ class ShareGrant(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
     end_reason = models.CharField(max_length=20, choices=ShareEnd.choices, blank=True)
+    # The grant's end as last computed (its retention, or its agreement's end by date if
+    # sooner). Once passed, the grant has ended for good, even if the agreement's dates are
+    # moved later afterwards: only a new share (with its own Alert) shows the incident again.
+    valid_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-granted_at", "-id"]
@@ -394,4 +399,4 @@ class Handover(models.Model):
         return f"{self.incident_id} → {self.to_agency_id}"
 
     def time_left(self, now=None):
-        return max(self.deadline - (now or timezone.now()), timezone.timedelta(0))
+        return max(self.deadline - (now or timezone.now()), timedelta(0))

@@ -148,3 +148,10 @@ def _text_search(incidents, q):
         | Q(border_sector__icontains=q)
         | Q(crossing_point__icontains=q)
     )
+
+
+def dashboard_panel(user):
+    """The dashboard's card of incidents the reader's country may see, over the last 12 weeks."""
+    if not user.agency_id:
+        return None
+    return {"counts": incident_counts(user)}

@@ -4,6 +4,8 @@ Every step checks who acts and the incident's state, writes the audit log and, w
 change, hands the incident to the sharing engine in the same transaction.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -74,7 +76,7 @@ def _next_reference(agency, year):
 
 def _clean(incident):
     errors = {}
-    if incident.occurred_at and incident.occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+    if incident.occurred_at and incident.occurred_at > timezone.now() + timedelta(minutes=5):
         errors["occurred_at"] = _("An incident cannot happen in the future.")
     if (incident.latitude is None) != (incident.longitude is None):
         errors["longitude"] = _("Give both latitude and longitude, or neither.")
@@ -339,7 +341,7 @@ def handover_request(*, incident, to_agency, actor, reason, request=None, now=No
         reason=reason.strip(),
         requested_by=actor,
         requested_at=now,
-        deadline=now + timezone.timedelta(hours=HANDOVER_HOURS),
+        deadline=now + timedelta(hours=HANDOVER_HOURS),
     )
     audit.record(
         "incident.handover_requested",

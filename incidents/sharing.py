@@ -91,6 +91,8 @@ def _grant(incident, basis, country, now, actor=None, on_request=False):
         granted_at=now,
         expires_at=expires_at,
     )
+    grant.valid_until = access.grant_valid_until(grant, now)
+    grant.save(update_fields=["valid_until"])
     audit.record(
         "incident.shared",
         actor=actor,
@@ -117,7 +119,12 @@ def refresh_visibility(incident, now=None, changed=False):
     now = now or timezone.now()
     rows = access.index_rows(incident, now)
     index = IncidentVisibility.objects.filter(content_object=incident)
-    before = set(index.filter(is_owner=False).values_list("country_id", flat=True))
+    # Whether each partner's window was still open: one that ended in time is no longer seen.
+    was_open = {
+        country_id: access.open_at(until, now)
+        for country_id, until in index.filter(is_owner=False).values_list("country_id", "expires_at")
+    }
+    before = set(was_open)
     index.exclude(country_id__in=rows).delete()
     permission_id = view_incident_permission_id()
     for country in Country.objects.filter(pk__in=rows):
@@ -134,7 +141,9 @@ def refresh_visibility(incident, now=None, changed=False):
     after = {c for c, values in rows.items() if not values["is_owner"]}
     for country in Country.objects.filter(pk__in=before | after):
         personal = bool(rows.get(country.pk, {}).get("personal_data"))
-        if country.pk in after and country.pk not in before:
+        if country.pk in after and not was_open.get(country.pk):
+            if country.pk in before:  # its share ended in time: that end is announced first
+                _share_ended(incident, country, now)
             alert_create(incident=incident, country=country, msg_type=AlertType.ALERT, personal_data=personal, now=now)
         elif country.pk in before and country.pk not in after:
             _share_ended(incident, country, now)
@@ -201,6 +210,11 @@ def sync_incident(incident, *, now=None, actor=None, changed=False):
             ):
                 if basis.automatic and (country.pk, basis.clause.pk) not in granted:
                     _grant(incident, basis, country, now, actor=actor)
+    for grant in incident.grants.filter(revoked_at__isnull=True).select_related("clause__agreement"):
+        until = access.grant_valid_until(grant, now)
+        if grant.valid_until != until:
+            grant.valid_until = until
+            grant.save(update_fields=["valid_until"])
     if incident.status == IncidentStatus.VALIDATED and incident.grants.filter(revoked_at__isnull=True).exists():
         incident.status = IncidentStatus.SHARED
         incident.save(update_fields=["status", "updated_at"])
@@ -257,6 +271,7 @@ def revoke_lapsed(now=None):
     now = now or timezone.now()
     active = ShareGrant.objects.filter(revoked_at__isnull=True)
     incident_ids = set(active.filter(expires_at__lte=now).values_list("incident_id", flat=True))
+    incident_ids |= set(active.filter(valid_until__lte=now).values_list("incident_id", flat=True))
     incident_ids |= set(
         active.exclude(in_force_q(timezone.localdate(now), prefix="clause__agreement__")).values_list(
             "incident_id", flat=True

@@ -27,10 +27,10 @@ def _photo_format(upload):
 def strip_photo(upload, image_format):
     """Re-encode the picture from its pixels only: EXIF (GPS, camera, owner) and text chunks go."""
     upload.seek(0)
-    with Image.open(upload) as image:
-        if image.width * image.height > MAX_PIXELS:
+    with Image.open(upload) as opened:
+        if opened.width * opened.height > MAX_PIXELS:
             raise ValueError("too many pixels")
-        image = ImageOps.exif_transpose(image)
+        image = ImageOps.exif_transpose(opened)
         if image_format == "JPEG" and image.mode not in {"RGB", "L"}:
             image = image.convert("RGB")
         buffer = io.BytesIO()

@@ -41,7 +41,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["agency__country", "agency", "is_active", "is_staff", "is_agency_admin"]
     list_select_related = ["agency"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]  # set on Django's UserAdmin, optional on ModelAdmin
         (
             _("Agency and roles"),
             {"fields": ("agency", "is_officer", "is_supervisor", "is_liaison", "is_analyst", "is_agency_admin")},
@@ -104,8 +104,9 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(AgencyAPIKey)
 class AgencyAPIKeyAdmin(APIKeyModelAdmin):
-    list_display = [*APIKeyModelAdmin.list_display, "agency"]
-    list_filter = [*APIKeyModelAdmin.list_filter, "agency"]
+    # The base class's tuples type these attributes as tuples of their own lengths.
+    list_display = [*APIKeyModelAdmin.list_display, "agency"]  # type: ignore[assignment]
+    list_filter = [*APIKeyModelAdmin.list_filter, "agency"]  # type: ignore[assignment]
 
     def has_add_permission(self, request):
         # Keys are issued through the portal or `manage.py api_keys`, which write the audit log.

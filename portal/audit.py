@@ -17,7 +17,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from portal.models import AuditChainHead, AuditEntry, AuditQueueEntry
+from portal.models import AuditChainHead, AuditEntry, AuditQueueEntry, AuditRecord
 
 GENESIS_HASH = "0" * 64
 
@@ -140,9 +140,14 @@ def recent(limit=50, related=(), **filters):
     A read only: nothing is chained here. Each entry says whether it is chained yet
     (`.chained`). The queue is read before the chain, so an entry chained between the two reads
     is seen twice rather than missed, and the copy is dropped by what its hash covers."""
-    queued = list(AuditQueueEntry.objects.filter(**filters).select_related(*related).order_by("-id")[:limit])
-    chained = list(AuditEntry.objects.filter(**filters).select_related(*related).order_by("-id")[:limit])
-    seen, entries = set(), []
+    queued: list[AuditRecord] = list(
+        AuditQueueEntry.objects.filter(**filters).select_related(*related).order_by("-id")[:limit]
+    )
+    chained: list[AuditRecord] = list(
+        AuditEntry.objects.filter(**filters).select_related(*related).order_by("-id")[:limit]
+    )
+    seen: set[tuple[str, ...]] = set()
+    entries: list[AuditRecord] = []
     for entry in sorted(chained + queued, key=lambda e: (e.timestamp, isinstance(e, AuditEntry)), reverse=True):
         key = tuple(str(getattr(entry, name)) for name in HASHED_FIELDS)
         if key in seen:

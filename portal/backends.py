@@ -2,6 +2,7 @@
 signed-in person's request needs in the one query that loads the person."""
 
 import functools
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -25,11 +26,12 @@ class PersonQuery:
         connection = connections[using]
         quote = connection.ops.quote_name
         user_model = get_user_model()
-        agency_field = user_model._meta.get_field("agency")
-        country_field = agency_field.related_model._meta.get_field("country")
+        # Two foreign keys; get_field is typed as returning any kind of field or relation.
+        agency_field: Any = user_model._meta.get_field("agency")
+        country_field: Any = agency_field.related_model._meta.get_field("country")
         self.using = using
         self.parts = []  # (model, its attnames, index of its pk, converters, link from the previous model)
-        columns = []
+        columns: list[str] = []
         for alias, model, link in (
             ("u", user_model, None),
             ("a", agency_field.related_model, agency_field),
@@ -73,7 +75,8 @@ class PersonQuery:
             row = cursor.fetchone()
         if row is None:
             return None
-        start, previous, first = 0, None, None
+        start, previous = 0, None
+        first: Any = None  # the person: the user's columns are never NULL
         for model, attnames, primary, converters, link in self.parts:
             values = list(row[start : start + len(attnames)])
             start += len(attnames)

@@ -6,6 +6,8 @@ shared data (pages, API, downloads, exports, counts, tasks) starts from `visible
 a person and a partner system (API key) are both principals of one agency, hence one country.
 """
 
+from typing import Any
+
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -51,7 +53,8 @@ class GatedQuerySet(models.QuerySet):
         group_id = principal_group_id(principal)
         if group_id is None:
             return self.none()
-        perm_model = get_group_obj_perms_model(self.model)
+        # The permission table is the model's own direct-foreign-key one, known at run time only.
+        perm_model: Any = get_group_obj_perms_model(self.model)  # type: ignore[arg-type]  # a class works too
         grants = perm_model.objects.filter(
             group_id=group_id,
             permission=_view_permission(self.model),
@@ -69,7 +72,7 @@ class GatedQuerySet(models.QuerySet):
 
 def visible_group_ids(obj):
     """The ids of the country groups that may currently see `obj`."""
-    perm_model = get_group_obj_perms_model(obj)
+    perm_model: Any = get_group_obj_perms_model(obj)
     return set(
         perm_model.objects.filter(content_object=obj, permission=_view_permission(type(obj))).values_list(
             "group_id", flat=True

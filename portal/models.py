@@ -113,13 +113,13 @@ class User(AbstractUser):
     is_analyst = models.BooleanField(_("analyst"), default=False)
     is_agency_admin = models.BooleanField(_("agency administrator"), default=False)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # defined at runtime, missing from the stubs
         swappable = "AUTH_USER_MODEL"
         ordering = ["username"]
 
     @property
     def country(self):
-        return self.agency.country if self.agency_id else None
+        return self.agency.country if self.agency is not None else None
 
     @property
     def roles(self):
@@ -164,8 +164,8 @@ class AgencyAPIKey(AbstractAPIKey):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
+        verbose_name = _("API key")  # type: ignore[assignment]  # lazy string where the base Meta has a plain one
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]  # as above
 
     @property
     def state(self):
@@ -189,7 +189,7 @@ class ChoiceLabels:
     it; a list of fifty incidents with four such columns spent more time there than anywhere
     else. Only the label shown is translated here, in the active language."""
 
-    _choice_labels = {}
+    _choice_labels: dict[models.Field, dict] = {}
 
     def _get_FIELD_display(self, field):
         labels = ChoiceLabels._choice_labels.get(field)
@@ -225,6 +225,9 @@ class AuditRecord(models.Model):
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+
+    # Not a column: set on the entries `portal.audit.recent` returns, True once an entry is chained.
+    chained: bool
 
     class Meta:
         abstract = True

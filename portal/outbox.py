@@ -6,15 +6,20 @@ writes rows never imports the module of tasks that read them (no import cycle), 
 is down is no error: a beat sweeper takes the row later.
 """
 
+import logging
+
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
 
 
 def send(task_path, *args):
     """Send the task now; False when the broker is unreachable (the sweeper will take the row)."""
     try:
         import_string(task_path).delay(*args)
-    except Exception:  # kombu raises many kinds when the broker is down; none may reach the caller
+    except Exception as exc:  # kombu raises many kinds when the broker is down; none may reach the caller
+        logger.warning("could not start %s: %s", task_path, exc.__class__.__name__)
         return False
     return True
 

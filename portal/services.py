@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit
 from portal.models import ROLE_FIELDS, AgencyAPIKey, Country, Notification, User, validate_scopes
+from portal.outbox import enqueue_on_commit
 
 # --- Country groups ---------------------------------------------------------------------------
 
@@ -89,9 +90,10 @@ def user_create(*, agency, username, email, first_name, last_name, roles, actor,
     audit.record(
         "user.created", actor=actor, obj=user, request=request, agency=agency, details={"roles": sorted(roles)}
     )
-    from portal.tasks import send_invitation
-
-    send_invitation.delay_on_commit(
+    # With the broker down the invitation is not sent; the person can still ask for a password
+    # reset link on the sign-in page.
+    enqueue_on_commit(
+        "portal.tasks.send_invitation",
         user.pk,
         request.get_host() if request else settings.PORTAL_DOMAIN,
         request.is_secure() if request else True,
@@ -295,12 +297,11 @@ def api_key_mark_used(*, api_key, min_interval=datetime.timedelta(minutes=1)):
 
 def notify(*, users, title, body="", url=""):
     """Leave a notification for each user; the e-mail copy is sent by a retried task."""
-    from portal.tasks import email_notification
-
     created = []
     for user in {u.pk: u for u in users if u.is_active}.values():
         notification = Notification.objects.create(user=user, title=title[:200], body=body, url=url)
-        email_notification.delay_on_commit(notification.pk)
+        # The sweeper e-mails what no worker took (`portal.tasks.sweep_unsent_notifications`).
+        enqueue_on_commit("portal.tasks.email_notification", notification.pk)
         created.append(notification)
     return created
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 class SessionStore(db.SessionStore):
     def load(self):
-        if not self.session_key.isascii() or not self.session_key.isalnum():
+        key = self.session_key
+        if key is None or not key.isascii() or not key.isalnum():
             # Keys are letters and digits; a forged cookie (a NUL byte, which PostgreSQL refuses
             # in text, say) is a missing session, not a server error.
             self._session_key = None

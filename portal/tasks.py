@@ -1,6 +1,7 @@
 """Background tasks of the shared core."""
 
 import socket
+from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import worker_ready
@@ -53,8 +54,8 @@ def sweep_unsent_notifications():
     now = timezone.now()
     stale = Notification.objects.filter(
         emailed_at__isnull=True,
-        created_at__lt=now - timezone.timedelta(minutes=5),
-        created_at__gt=now - timezone.timedelta(days=3),
+        created_at__lt=now - timedelta(minutes=5),
+        created_at__gt=now - timedelta(days=3),
     ).exclude(user__email="")
     for notification_id in stale.values_list("pk", flat=True)[:500]:
         email_notification.delay(notification_id)

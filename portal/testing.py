@@ -15,6 +15,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +75,10 @@ class Receiver:
 
     def __init__(self, secret, delay=0.0):
         self.key = base64.b64decode(secret.removeprefix("whsec_"))
-        self.answers, self.received, self.answered, self.bad_signatures = [], [], [], 0
+        self.answers: list[int | tuple[int, float]] = []
+        self.received: list[tuple[str, Any]] = []
+        self.answered: list[tuple[str, int, float]] = []
+        self.bad_signatures = 0
         self.delay = delay
         receiver = self
 
@@ -124,7 +128,8 @@ class Worker:
     def __init__(self, broker, log_dir, env=None, pool="solo", concurrency=1):
         self.broker, self.log_dir, self.extra = broker, Path(log_dir), env or {}
         self.pool, self.concurrency = pool, concurrency
-        self.process, self.log = None, None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log: Path | None = None
 
     def start(self, queue="celery"):
         self.log = self.log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
@@ -167,10 +172,12 @@ class Worker:
 
     @property
     def pid(self):
+        assert self.process is not None, "the worker is not started"  # noqa: S101
         return self.process.pid
 
     def kill(self):
         """SIGKILL: no chance to finish or acknowledge anything."""
+        assert self.process is not None, "the worker is not started"  # noqa: S101
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 

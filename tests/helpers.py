@@ -3,7 +3,7 @@ benchmarks use too)."""
 
 from portal.testing import Receiver
 
-__all__ = ["Receiver", "audit_log"]
+__all__ = ["Receiver", "audit_log", "dashboard_panel"]
 
 
 def audit_log():
@@ -13,3 +13,8 @@ def audit_log():
 
     audit.integrate()
     return AuditEntry.objects
+
+
+def dashboard_panel(response, app):
+    """What an app's card on the dashboard shows (None when the card is left out)."""
+    return next((shown for template, shown in response.context["panels"] if template.startswith(f"{app}/")), None)

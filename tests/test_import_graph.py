@@ -14,8 +14,6 @@ APPS = ["portal", "agreements", "incidents", "alerts", "training"]
 KNOWN = {
     # The gate is a queryset method (`Incident.objects.visible_to`) that the access module owns.
     frozenset({"incidents.access", "incidents.models"}),
-    # User services start the invitation and notification e-mail tasks.
-    frozenset({"portal.services", "portal.tasks"}),
 }
 
 

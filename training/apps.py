@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = _("Training")
+
+    def ready(self):
+        from agreements.services import document_version_added
+        from portal import registry
+        from training.services.lessons import close_actions_for_new_version
+
+        registry.add_api_routes("patrols/", "training.api.urls.patrol_patterns")
+        registry.add_api_routes("exercises/", "training.api.urls.exercise_patterns")
+        registry.add_api_routes("programmes/", "training.api.urls.programme_patterns")
+
+        # A new version of an SOP document closes the corrective actions waiting for it.
+        document_version_added.connect(
+            close_actions_for_new_version, dispatch_uid="training.close_actions_for_new_version"
+        )

@@ -13,8 +13,9 @@ from agreements.models import Agreement
 from incidents import services as incident_services
 from incidents.models import Incident
 from portal.models import Agency, User
-from training import services
 from training.models import Exercise, Patrol, Programme
+from training.services import courses, exercises, lessons, lifecycle, patrols, programmes
+from training.services.assets import asset_save
 
 SOP_PDF = b"%PDF-1.4\n% Demo SOP text\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -53,11 +54,11 @@ def _load_assets():
     for code, kind, identifier, name in ASSETS:
         agency = Agency.objects.get(code=code)
         actor = User.objects.filter(agency=agency, is_liaison=True).order_by("pk").first()
-        services.asset_save(actor=actor, kind=kind, identifier=identifier, name=name)
+        asset_save(actor=actor, kind=kind, identifier=identifier, name=name)
 
 
 def _patrol(actor, title, reference, sector, start, end, commander, participants, route):
-    return services.patrol_save(
+    return patrols.patrol_save(
         actor=actor,
         title=title,
         agreement=Agreement.objects.get(reference=reference),
@@ -90,14 +91,14 @@ def _load_patrols():
         ],
         [[23.42, 54.18], [23.47, 54.21], [23.51, 54.23], [23.56, 54.26]],
     )
-    services.activity_transition(activity=done, to_status="under_way", actor=lt)
-    services.activity_transition(activity=done, to_status="completed", actor=lt)
+    lifecycle.activity_transition(activity=done, to_status="under_way", actor=lt)
+    lifecycle.activity_transition(activity=done, to_status="completed", actor=lt)
     found = list(
         Incident.objects.visible_to(lt)
         .filter(country_id="LT", border_sector="Lazdijai", status__in=["validated", "shared"])
         .order_by("pk")[:3]
     )
-    services.patrol_report_save(
+    patrols.patrol_report_save(
         patrol=done,
         actor=lt,
         summary="Twelve hours along the green border south of Lazdijai with the Polish drone crew overhead.",
@@ -135,7 +136,7 @@ def _load_patrols():
         ],
         [[26.60, 59.70], [26.90, 60.00], [27.20, 60.10]],
     )
-    services.activity_transition(
+    lifecycle.activity_transition(
         activity=cancelled, to_status="cancelled", actor=ee, reason="Storm warning for the whole Gulf of Finland."
     )
 
@@ -157,7 +158,7 @@ def _sop_document():
 
 def _load_exercise():
     lv = _user("lv-sbg.liaison")
-    exercise = services.exercise_save(
+    exercise = exercises.exercise_save(
         actor=lv,
         title="VALKA SHIELD 2026",
         scenario="migrant_crisis",
@@ -182,7 +183,7 @@ def _load_exercise():
         ("lt-sbgs.analyst", "observer"),
     ]
     people = {
-        username: services.exercise_participant_add(exercise=exercise, user=_user(username), role=role, actor=lv)
+        username: exercises.exercise_participant_add(exercise=exercise, user=_user(username), role=role, actor=lv)
         for username, role in roles
     }
     for hour, text, username in [
@@ -190,14 +191,14 @@ def _load_exercise():
         (11, "Latvia asks Estonia for two patrol teams under the SOP.", "ee-pbgb.officer"),
         (14, "A person in the group needs medical evacuation.", "lv-sbg.officer"),
     ]:
-        services.inject_add(
+        exercises.inject_add(
             exercise=exercise,
             at=_at(-21, hour),
             description=text,
             recipient=people[username],
             actor=lv,
         )
-    services.activity_transition(activity=exercise, to_status="under_way", actor=lv)
+    lifecycle.activity_transition(activity=exercise, to_status="under_way", actor=lv)
     play = incident_services.incident_create(
         actor=_user("lv-sbg.officer"),
         exercise=exercise,
@@ -217,8 +218,8 @@ def _load_exercise():
     play = incident_services.incident_submit(incident=play, actor=_user("lv-sbg.officer"))
     # Validated, it reaches Lithuania under the LT-LV clause: marked EXERCISE, alerted as CAP Exercise.
     incident_services.incident_validate(incident=play, actor=_user("lv-sbg.supervisor"))
-    services.activity_transition(activity=exercise, to_status="completed", actor=lv)
-    services.after_action_save(
+    lifecycle.activity_transition(activity=exercise, to_status="completed", actor=lv)
+    lessons.after_action_save(
         exercise=exercise,
         actor=lv,
         summary="Reinforcements arrived in three hours; the picture was shared, but readmission paperwork lagged.",
@@ -230,8 +231,8 @@ def _load_exercise():
         (second, "improvement", "The hourly picture skipped two hours while the duty desks changed shifts."),
         (third, "improvement", "Readmission forms differed between the two sides; persons waited six hours."),
     ]:
-        services.observation_add(objective=objective, kind=kind, text=text, actor=lv)
-    services.corrective_action_add(
+        lessons.observation_add(objective=objective, kind=kind, text=text, actor=lv)
+    lessons.corrective_action_add(
         exercise=exercise,
         actor=lv,
         description="Add a common readmission form as an annex of the patrol SOP.",
@@ -239,15 +240,15 @@ def _load_exercise():
         due_on=timezone.localdate() + datetime.timedelta(days=45),
         sop_document=_sop_document(),
     )
-    action = services.corrective_action_add(
+    action = lessons.corrective_action_add(
         exercise=exercise,
         actor=lv,
         description="Handover checklist for the duty desks' shift change.",
         owner_agency=Agency.objects.get(code="EE-PBGB"),
         due_on=timezone.localdate() + datetime.timedelta(days=20),
     )
-    services.corrective_action_update(action=action, actor=lv, status="in_progress")
-    services.corrective_action_add(
+    lessons.corrective_action_update(action=action, actor=lv, status="in_progress")
+    lessons.corrective_action_add(
         exercise=exercise,
         actor=lv,
         description="Train LT observers on the regional situational-awareness tool.",
@@ -259,7 +260,7 @@ def _load_exercise():
 def _load_programme():
     lt = _user("lt-sbgs.liaison")
     today = timezone.localdate()
-    programme = services.programme_save(
+    programme = programmes.programme_save(
         actor=lt,
         title="Document security in the Baltic states",
         description="Examination of travel documents at first and second line, with equipment for each crossing.",
@@ -275,7 +276,7 @@ def _load_programme():
         (120, "64500.00", "Course: document fraud, level 2"),
         (30, "22000.00", "Reference collection of genuine documents"),
     ]:
-        services.spending_add(
+        programmes.spending_add(
             programme=programme,
             actor=lt,
             spent_on=today - datetime.timedelta(days=days_ago),
@@ -283,7 +284,7 @@ def _load_programme():
             description=what,
         )
     trainees = [_user(u) for u in ("lt-sbgs.officer", "lv-sbg.officer", "ee-pbgb.officer")]
-    course = services.course_save(
+    course = courses.course_save(
         programme=programme,
         actor=lt,
         title="Document fraud, level 2",
@@ -293,9 +294,9 @@ def _load_programme():
         ends_at=_at(-56, 16),
         trainees=trainees,
     )
-    services.course_transition(course=course, to_status="under_way", actor=lt)
-    services.course_transition(course=course, to_status="completed", actor=lt, completed=trainees[:2])
-    services.course_save(
+    courses.course_transition(course=course, to_status="under_way", actor=lt)
+    courses.course_transition(course=course, to_status="completed", actor=lt, completed=trainees[:2])
+    courses.course_save(
         programme=programme,
         actor=lt,
         title="Impostor detection at first line",
@@ -309,7 +310,7 @@ def _load_programme():
         ("Officers certified in document examination", "officers", 40, 200, [40, 72, 118, 141]),
         ("Time to confirm a forged document", "minutes", 25, 10, [25, 21, 18, 16]),
     ]:
-        indicator = services.indicator_save(
+        indicator = programmes.indicator_save(
             programme=programme,
             actor=lt,
             name=name,
@@ -318,7 +319,7 @@ def _load_programme():
             target=Decimal(target),
         )
         for quarter, value in enumerate(values):
-            services.measurement_add(
+            programmes.measurement_add(
                 indicator=indicator,
                 actor=lt,
                 measured_on=today - datetime.timedelta(days=270 - 90 * quarter),

@@ -1,6 +1,7 @@
 """Forms of the training pages; the services do the checks that need the whole picture."""
 
 import json
+from typing import cast
 
 from django import forms
 from django.db.models import Q
@@ -14,12 +15,14 @@ from training.models import (
     ActivityStatus,
     Asset,
     AssetKind,
+    ExerciseParticipant,
     FundingSource,
+    Objective,
     ObservationKind,
     ParticipantRole,
     ScenarioType,
 )
-from training.services import sop_documents_for
+from training.selectors import sop_documents_for
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -118,13 +121,17 @@ class PatrolForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         agencies = partner_agencies(user)
-        self.fields["agreement"].queryset = Agreement.objects.visible_to(user).filter(status=AgreementStatus.IN_FORCE)
-        self.fields["commanding_agency"].queryset = agencies
-        self.fields["agencies"].queryset = agencies
-        self.fields["officers"].queryset = _people(agencies).filter(Q(is_officer=True) | Q(is_supervisor=True))
-        self.fields["assets"].queryset = Asset.objects.filter(agency__in=agencies, is_active=True).select_related(
-            "agency"
+        cast(forms.ModelChoiceField, self.fields["agreement"]).queryset = Agreement.objects.visible_to(user).filter(
+            status=AgreementStatus.IN_FORCE
         )
+        cast(forms.ModelChoiceField, self.fields["commanding_agency"]).queryset = agencies
+        cast(forms.ModelChoiceField, self.fields["agencies"]).queryset = agencies
+        cast(forms.ModelChoiceField, self.fields["officers"]).queryset = _people(agencies).filter(
+            Q(is_officer=True) | Q(is_supervisor=True)
+        )
+        cast(forms.ModelChoiceField, self.fields["assets"]).queryset = Asset.objects.filter(
+            agency__in=agencies, is_active=True
+        ).select_related("agency")
 
     def clean_route(self):
         text = self.cleaned_data["route"].strip()
@@ -158,6 +165,38 @@ class PatrolForm(forms.Form):
         return {name: self.cleaned_data[name] for name in names}
 
 
+def _point(point):
+    """[longitude, latitude] on the globe, rounded to six decimals (about 10 cm)."""
+    if not isinstance(point, list) or len(point) < 2:
+        raise ValueError(_("malformed coordinates"))
+    lon, lat = float(point[0]), float(point[1])
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(_("a point lies outside the globe"))
+    return [round(lon, 6), round(lat, 6)]
+
+
+def _line(line):
+    if not isinstance(line, list):
+        raise ValueError(_("malformed coordinates"))
+    return [_point(point) for point in line]
+
+
+def _line_string(points):
+    if len(points) < 2:
+        raise ValueError(_("a route needs at least two points"))
+    return {"type": "LineString", "coordinates": points}
+
+
+def _polygon(rings):
+    """Rings of three points at least, each closed on its first point."""
+    for ring in rings:
+        if len(ring) < 3:
+            raise ValueError(_("an area needs at least three points"))
+        if ring[0] != ring[-1]:
+            ring.append(ring[0])
+    return {"type": "Polygon", "coordinates": rings}
+
+
 def validate_geometry(value):
     """A GeoJSON LineString or Polygon with coordinates in range; returns it cleaned."""
     if not isinstance(value, dict) or value.get("type") not in {"LineString", "Polygon"}:
@@ -166,29 +205,10 @@ def validate_geometry(value):
     lines = [coordinates] if value["type"] == "LineString" else coordinates
     if not isinstance(lines, list) or not lines:
         raise ValueError(_("no coordinates"))
-    cleaned = []
-    for line in lines:
-        if not isinstance(line, list):
-            raise ValueError(_("malformed coordinates"))
-        points = []
-        for point in line:
-            if not isinstance(point, list) or len(point) < 2:
-                raise ValueError(_("malformed coordinates"))
-            lon, lat = float(point[0]), float(point[1])
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise ValueError(_("a point lies outside the globe"))
-            points.append([round(lon, 6), round(lat, 6)])
-        cleaned.append(points)
+    cleaned = [_line(line) for line in lines]
     if value["type"] == "LineString":
-        if len(cleaned[0]) < 2:
-            raise ValueError(_("a route needs at least two points"))
-        return {"type": "LineString", "coordinates": cleaned[0]}
-    for ring in cleaned:
-        if len(ring) < 3:
-            raise ValueError(_("an area needs at least three points"))
-        if ring[0] != ring[-1]:
-            ring.append(ring[0])
-    return {"type": "Polygon", "coordinates": cleaned}
+        return _line_string(cleaned[0])
+    return _polygon(cleaned)
 
 
 class PatrolReportForm(forms.Form):
@@ -218,7 +238,9 @@ class PatrolReportForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         window = Q(occurred_at__date__gte=patrol.starts_at.date(), occurred_at__date__lte=patrol.ends_at.date())
-        self.fields["incidents"].queryset = Incident.objects.visible_to(user).filter(window).order_by("occurred_at")
+        cast(forms.ModelChoiceField, self.fields["incidents"]).queryset = (
+            Incident.objects.visible_to(user).filter(window).order_by("occurred_at")
+        )
 
 
 class ExerciseForm(forms.Form):
@@ -256,11 +278,11 @@ class ExerciseForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         agencies = partner_agencies(user)
-        self.fields["host_agency"].queryset = agencies
-        self.fields["agencies"].queryset = agencies
-        self.fields["assets"].queryset = Asset.objects.filter(agency__in=agencies, is_active=True).select_related(
-            "agency"
-        )
+        cast(forms.ModelChoiceField, self.fields["host_agency"]).queryset = agencies
+        cast(forms.ModelChoiceField, self.fields["agencies"]).queryset = agencies
+        cast(forms.ModelChoiceField, self.fields["assets"]).queryset = Asset.objects.filter(
+            agency__in=agencies, is_active=True
+        ).select_related("agency")
 
     def exercise_fields(self):
         data = dict(self.cleaned_data)
@@ -274,17 +296,19 @@ class ParticipantForm(forms.Form):
 
     def __init__(self, *args, agencies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = _people(agencies)
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = _people(agencies)
 
 
 class InjectForm(forms.Form):
     at = forms.DateTimeField(label=_("Time"), widget=DATETIME)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}))
-    recipient = forms.ModelChoiceField(label=_("Received by"), queryset=None)
+    recipient: "forms.ModelChoiceField[ExerciseParticipant]" = forms.ModelChoiceField(
+        label=_("Received by"), queryset=None
+    )
 
     def __init__(self, *args, exercise, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].queryset = exercise.participants.select_related("user")
+        cast(forms.ModelChoiceField, self.fields["recipient"]).queryset = exercise.participants.select_related("user")
 
 
 class AfterActionForm(forms.Form):
@@ -293,13 +317,13 @@ class AfterActionForm(forms.Form):
 
 
 class ObservationForm(forms.Form):
-    objective = forms.ModelChoiceField(label=_("Objective"), queryset=None)
+    objective: "forms.ModelChoiceField[Objective]" = forms.ModelChoiceField(label=_("Objective"), queryset=None)
     kind = forms.ChoiceField(label=_("Kind"), choices=ObservationKind.choices)
     text = forms.CharField(label=_("Observation"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, exercise, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["objective"].queryset = exercise.objectives.all()
+        cast(forms.ModelChoiceField, self.fields["objective"]).queryset = exercise.objectives.all()
 
 
 class SopDocumentField(forms.ModelChoiceField):
@@ -320,10 +344,10 @@ class CorrectiveActionForm(forms.Form):
 
     def __init__(self, *args, user, agencies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_agency"].queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies]).select_related(
-            "country"
-        )
-        self.fields["sop_document"].queryset = sop_documents_for(user)
+        cast(forms.ModelChoiceField, self.fields["owner_agency"]).queryset = Agency.objects.filter(
+            pk__in=[a.pk for a in agencies]
+        ).select_related("country")
+        cast(forms.ModelChoiceField, self.fields["sop_document"]).queryset = sop_documents_for(user)
 
 
 class ActionStatusForm(forms.Form):
@@ -384,7 +408,9 @@ class ProgrammeForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.fields["agencies"].queryset = Agency.objects.filter(is_active=True).select_related("country")
+        cast(forms.ModelChoiceField, self.fields["agencies"]).queryset = Agency.objects.filter(
+            is_active=True
+        ).select_related("country")
 
 
 class SpendingForm(forms.Form):
@@ -412,8 +438,10 @@ class CourseForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.fields["trainer_agency"].queryset = Agency.objects.filter(is_active=True).select_related("country")
-        self.fields["trainees"].queryset = _people(programme.agencies.all())
+        cast(forms.ModelChoiceField, self.fields["trainer_agency"]).queryset = Agency.objects.filter(
+            is_active=True
+        ).select_related("country")
+        cast(forms.ModelChoiceField, self.fields["trainees"]).queryset = _people(programme.agencies.all())
 
 
 class CourseCompletionForm(forms.Form):
@@ -423,9 +451,9 @@ class CourseCompletionForm(forms.Form):
 
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["completed"].queryset = User.objects.filter(pk__in=course.trainees.values("user")).select_related(
-            "agency"
-        )
+        cast(forms.ModelChoiceField, self.fields["completed"]).queryset = User.objects.filter(
+            pk__in=course.trainees.values("user")
+        ).select_related("agency")
 
 
 class IndicatorForm(forms.Form):

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.models import Agreement
+from agreements.models import Agreement, AgreementDocument, AgreementKind
 from incidents.models import Incident
 from training.models import ActivityStatus, Course, Exercise, Patrol, Programme
 
@@ -71,6 +71,13 @@ def corrective_actions_for(user, exercise):
     return exercise.corrective_actions.select_related(
         "owner_agency", "sop_document__agreement", "closed_by_version"
     ).annotate(sop_visible=_agreement_visible(user, "sop_document__agreement_id"))
+
+
+def sop_documents_for(user):
+    """Documents of SOPs the user's country is party to: what corrective actions may change."""
+    return AgreementDocument.objects.filter(
+        agreement__in=Agreement.objects.visible_to(user).filter(kind=AgreementKind.SOP)
+    ).select_related("agreement")
 
 
 def report_incidents(user, report):

@@ -1,7 +1,8 @@
 """Pages of joint patrols, exercises, programmes and the calendar.
 
 Every page starts from the gate (`training.selectors`): whoever does not take part gets 404.
-Writes go through `training.services`, which check who acts.
+Who may act is asked of `training.permissions`; writes go through the `training.services`
+modules, which check again. Form pages are built by `training.views_helpers.form_page`.
 """
 
 import datetime
@@ -9,7 +10,7 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,11 +21,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import audit
-from portal.forms import add_errors
-from training import forms, selectors, services
+from portal.views.helpers import perform
+from training import forms, permissions, selectors
 from training.charts import indicator_chart
 from training.ical import calendar_document
 from training.models import ActivityStatus, Asset, CorrectiveAction, Course, ExerciseParticipant, Indicator
+from training.services import assets, courses, exercises, lessons, patrols, programmes
+from training.services.calendar import calendar_feed_issue, calendar_feed_revoke, calendar_feed_user
+from training.services.lifecycle import EDITABLE, TRANSITIONS, activity_transition
+from training.views_helpers import form_page, posted
 
 TRANSITION_ACTIONS = {
     ActivityStatus.UNDER_WAY: gettext_lazy("Start"),
@@ -33,26 +38,33 @@ TRANSITION_ACTIONS = {
 }
 
 
-def _form_page(request, form, *, title, cancel_url, action, success, template="training/form.html", extra=None):
-    """Show `form`; when valid, run `action(cleaned_data)` (a service call returning the next URL)."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            next_url = action(form.cleaned_data)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(next_url)
-    return render(request, template, {"form": form, "title": title, "cancel_url": cancel_url, **(extra or {})})
+def _require_may_plan(user, plan=None):
+    """Planners open the planning pages; an existing plan is changed only by its managers."""
+    permissions.require_planner(user)
+    if plan is not None:
+        permissions.require_manager(user, plan)
 
 
-def _require_planner(user):
-    if not services.is_planner(user):
-        raise PermissionDenied(_("Only liaison officers and supervisors plan joint work."))
+def _managed(user, get, pk):
+    """The patrol, exercise or programme `get(user, pk)` reads, once the user may manage it."""
+    obj = get(user, pk)
+    permissions.require_manager(user, obj)
+    return obj
 
 
-def _post(request):
-    return request.POST if request.method == "POST" else None
+def _part_page(request, parent, form, *, title, success, save, extra=None):
+    """A form page for a part of an exercise or programme (a participant, an inject, spending...):
+    back to the exercise or programme afterwards."""
+    return form_page(
+        request,
+        form,
+        title=title,
+        cancel_url=parent.get_absolute_url(),
+        save=save,
+        next_url=parent.get_absolute_url(),
+        success=success,
+        extra=extra,
+    )
 
 
 def _list_page(request, filter_form, search, template, **extra):
@@ -69,16 +81,16 @@ def _list_page(request, filter_form, search, template, **extra):
             "filters": filter_form,
             "page": page,
             "query": query.urlencode(),
-            "can_plan": services.is_planner(request.user),
+            "can_plan": permissions.is_planner(request.user),
             **extra,
         },
     )
 
 
 def _transitions(user, activity):
-    if not services.can_manage(user, activity):
+    if not permissions.can_manage(user, activity):
         return []
-    allowed = services.TRANSITIONS[ActivityStatus(activity.status)]
+    allowed = TRANSITIONS[ActivityStatus(activity.status)]
     return [(status, label) for status, label in TRANSITION_ACTIONS.items() if status in allowed]
 
 
@@ -87,28 +99,27 @@ def _transition_page(request, activity, target, detail_url):
     if target not in TRANSITION_ACTIONS:
         raise Http404
     target = ActivityStatus(target)
-    services.require_manager(request.user, activity.programme if isinstance(activity, Course) else activity)
-    form = forms.TransitionForm(_post(request))
+    permissions.require_manager(request.user, activity.programme if isinstance(activity, Course) else activity)
+    form = forms.TransitionForm(posted(request))
     if target != ActivityStatus.CANCELLED:
         del form.fields["reason"]
 
-    def action(data):
+    def save(data):
         if isinstance(activity, Course):
-            services.course_transition(
+            return courses.course_transition(
                 course=activity, to_status=target, actor=request.user, request=request, reason=data.get("reason", "")
             )
-        else:
-            services.activity_transition(
-                activity=activity, to_status=target, actor=request.user, request=request, reason=data.get("reason", "")
-            )
-        return detail_url
+        return activity_transition(
+            activity=activity, to_status=target, actor=request.user, request=request, reason=data.get("reason", "")
+        )
 
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"{TRANSITION_ACTIONS[target]}: {activity.title}",
         cancel_url=detail_url,
-        action=action,
+        save=save,
+        next_url=detail_url,
         success=_("%(title)s is now %(status)s.") % {"title": activity.title, "status": target.label.lower()},
         extra={"danger": target == ActivityStatus.CANCELLED, "button": TRANSITION_ACTIONS[target]},
     )
@@ -125,27 +136,25 @@ def patrol_list(request):
 
 
 def _patrol_form_page(request, patrol=None):
-    _require_planner(request.user)
-    if patrol is not None:
-        services.require_manager(request.user, patrol)
-    form = forms.PatrolForm(_post(request), user=request.user, patrol=patrol)
+    _require_may_plan(request.user, patrol)
+    form = forms.PatrolForm(posted(request), user=request.user, patrol=patrol)
 
-    def action(data):
+    def save(data):
         try:
             participants = form.participant_list()
         except ValidationError as exc:
             raise ValidationError({"officers": exc.messages}) from exc
-        saved = services.patrol_save(
+        return patrols.patrol_save(
             actor=request.user, request=request, patrol=patrol, participants=participants, **form.patrol_fields()
         )
-        return reverse("training:patrol_detail", args=[saved.pk])
 
-    return _form_page(
+    return form_page(
         request,
         form,
         title=_("Change the joint patrol") if patrol else _("Plan a joint patrol"),
         cancel_url=reverse("training:patrol_detail", args=[patrol.pk]) if patrol else reverse("training:patrol_list"),
-        action=action,
+        save=save,
+        next_url=lambda saved: reverse("training:patrol_detail", args=[saved.pk]),
         success=_("The joint patrol was saved; the officers were told."),
         template="training/patrol_form.html",
         extra={"tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION},
@@ -168,7 +177,7 @@ def patrol_edit(request, pk):
 def patrol_detail(request, pk):
     patrol = selectors.patrol_get(request.user, pk)
     report = getattr(patrol, "report", None)
-    manage = services.can_manage(request.user, patrol)
+    manage = permissions.can_manage(request.user, patrol)
     found = list(selectors.report_incidents(request.user, report)) if report else []
     return render(
         request,
@@ -182,7 +191,7 @@ def patrol_detail(request, pk):
             "report_incidents": found,
             "exercise_on_page": any(incident.is_exercise for incident in found),
             "can_manage": manage,
-            "editable": manage and patrol.status in services.EDITABLE,
+            "editable": manage and patrol.status in EDITABLE,
             "transitions": _transitions(request.user, patrol),
             "tile_url": settings.MAP_TILE_URL,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -200,17 +209,14 @@ def patrol_transition(request, pk, target):
 @login_required
 @require_http_methods(["GET", "POST"])
 def patrol_report(request, pk):
-    patrol = selectors.patrol_get(request.user, pk)
-    services.require_manager(request.user, patrol)
-    form = forms.PatrolReportForm(_post(request), user=request.user, patrol=patrol)
-    return _form_page(
+    patrol = _managed(request.user, selectors.patrol_get, pk)
+    return form_page(
         request,
-        form,
+        forms.PatrolReportForm(posted(request), user=request.user, patrol=patrol),
         title=_("Patrol report: %(title)s") % {"title": patrol.title},
         cancel_url=reverse("training:patrol_detail", args=[patrol.pk]),
-        action=lambda data: services.patrol_report_save(
-            patrol=patrol, actor=request.user, request=request, **data
-        ).patrol.get_absolute_url(),
+        save=lambda data: patrols.patrol_report_save(patrol=patrol, actor=request.user, request=request, **data),
+        next_url=lambda report: report.patrol.get_absolute_url(),
         success=_("The patrol report was saved."),
     )
 
@@ -226,18 +232,17 @@ def exercise_list(request):
 
 
 def _exercise_form_page(request, exercise=None):
-    _require_planner(request.user)
-    if exercise is not None:
-        services.require_manager(request.user, exercise)
-    form = forms.ExerciseForm(_post(request), user=request.user, exercise=exercise)
-    return _form_page(
+    _require_may_plan(request.user, exercise)
+    form = forms.ExerciseForm(posted(request), user=request.user, exercise=exercise)
+    return form_page(
         request,
         form,
         title=_("Change the exercise") if exercise else _("Plan an exercise"),
         cancel_url=exercise.get_absolute_url() if exercise else reverse("training:exercise_list"),
-        action=lambda data: services.exercise_save(
+        save=lambda data: exercises.exercise_save(
             actor=request.user, request=request, exercise=exercise, **form.exercise_fields()
-        ).get_absolute_url(),
+        ),
+        next_url=lambda saved: saved.get_absolute_url(),
         success=_("The exercise was saved."),
     )
 
@@ -257,14 +262,14 @@ def exercise_edit(request, pk):
 @login_required
 def exercise_detail(request, pk):
     exercise = selectors.exercise_get(request.user, pk)
-    manage = services.can_manage(request.user, exercise)
+    manage = permissions.can_manage(request.user, exercise)
     after_action = getattr(exercise, "after_action", None)
     return render(
         request,
         "training/exercise_detail.html",
         {
             "exercise": exercise,
-            "agencies": services.taking_part(exercise),
+            "agencies": permissions.taking_part(exercise),
             "participants": exercise.participants.select_related("user__agency"),
             "objectives": exercise.objectives.prefetch_related("observations"),
             "injects": exercise.injects.select_related("recipient__user"),
@@ -274,9 +279,8 @@ def exercise_detail(request, pk):
             # Incidents played in it, as far as the reader may see them.
             "incidents": exercise.incidents.visible_to(request.user).order_by("-occurred_at")[:50],
             "can_manage": manage,
-            "editable": manage and exercise.status in services.EDITABLE,
-            "can_file": selectors.exercises_running_for(request.user).filter(pk=exercise.pk).exists()
-            and (request.user.is_officer or request.user.is_supervisor),
+            "editable": manage and exercise.status in EDITABLE,
+            "can_file": permissions.may_file_in(request.user, exercise),
             "transitions": _transitions(request.user, exercise),
         },
     )
@@ -289,22 +293,15 @@ def exercise_transition(request, pk, target):
     return _transition_page(request, exercise, target, exercise.get_absolute_url())
 
 
-def _exercise_subform(request, pk, form_class, *, title, success, service, form_kwargs=None, **service_kwargs):
-    exercise = selectors.exercise_get(request.user, pk)
-    services.require_manager(request.user, exercise)
-    form = form_class(_post(request), **({"exercise": exercise} if form_kwargs is None else form_kwargs(exercise)))
-
-    def action(data):
-        service(exercise=exercise, actor=request.user, request=request, **data, **service_kwargs)
-        return exercise.get_absolute_url()
-
-    return _form_page(
+def _exercise_part_page(request, exercise, form, *, title, success, service):
+    """A part of an exercise its managers fill in: `service(exercise=..., **cleaned_data)` saves it."""
+    return _part_page(
         request,
+        exercise,
         form,
         title=f"{title}: {exercise.title}",
-        cancel_url=exercise.get_absolute_url(),
-        action=action,
         success=success,
+        save=lambda data: service(exercise=exercise, actor=request.user, request=request, **data),
         extra={"exercise_banner": True},
     )
 
@@ -312,14 +309,14 @@ def _exercise_subform(request, pk, form_class, *, title, success, service, form_
 @login_required
 @require_http_methods(["GET", "POST"])
 def participant_add(request, pk):
-    return _exercise_subform(
+    exercise = _managed(request.user, selectors.exercise_get, pk)
+    return _exercise_part_page(
         request,
-        pk,
-        forms.ParticipantForm,
+        exercise,
+        forms.ParticipantForm(posted(request), agencies=permissions.taking_part(exercise)),
         title=_("Add a participant"),
         success=_("The participant was added and told."),
-        service=services.exercise_participant_add,
-        form_kwargs=lambda exercise: {"agencies": services.taking_part(exercise)},
+        service=exercises.exercise_participant_add,
     )
 
 
@@ -328,76 +325,72 @@ def participant_add(request, pk):
 def participant_remove(request, pk, participant_pk):
     exercise = selectors.exercise_get(request.user, pk)
     participant = get_object_or_404(ExerciseParticipant, pk=participant_pk, exercise=exercise)
-    try:
-        services.exercise_participant_remove(participant=participant, actor=request.user, request=request)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The participant was removed."))
+    perform(
+        request,
+        _("The participant was removed."),
+        exercises.exercise_participant_remove,
+        participant=participant,
+        actor=request.user,
+        request=request,
+    )
     return redirect(exercise.get_absolute_url())
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def inject_add(request, pk):
-    return _exercise_subform(
+    exercise = _managed(request.user, selectors.exercise_get, pk)
+    return _exercise_part_page(
         request,
-        pk,
-        forms.InjectForm,
+        exercise,
+        forms.InjectForm(posted(request), exercise=exercise),
         title=_("Add an inject"),
         success=_("The inject was added."),
-        service=services.inject_add,
+        service=exercises.inject_add,
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def after_action(request, pk):
-    def initial(exercise):
-        report = getattr(exercise, "after_action", None)
-        return {"initial": {"summary": report.summary, "lessons_learned": report.lessons_learned}} if report else {}
-
-    return _exercise_subform(
+    exercise = _managed(request.user, selectors.exercise_get, pk)
+    report = getattr(exercise, "after_action", None)
+    initial = {"summary": report.summary, "lessons_learned": report.lessons_learned} if report else None
+    return _exercise_part_page(
         request,
-        pk,
-        forms.AfterActionForm,
+        exercise,
+        forms.AfterActionForm(posted(request), initial=initial),
         title=_("After-action report"),
         success=_("The after-action report was saved."),
-        service=services.after_action_save,
-        form_kwargs=initial,
+        service=lessons.after_action_save,
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def observation_add(request, pk):
-    exercise = selectors.exercise_get(request.user, pk)
-    services.require_manager(request.user, exercise)
-    form = forms.ObservationForm(_post(request), exercise=exercise)
-    return _form_page(
+    exercise = _managed(request.user, selectors.exercise_get, pk)
+    return _part_page(
         request,
-        form,
+        exercise,
+        forms.ObservationForm(posted(request), exercise=exercise),
         title=_("Add an observation: %(title)s") % {"title": exercise.title},
-        cancel_url=exercise.get_absolute_url(),
-        action=lambda data: (
-            services.observation_add(actor=request.user, request=request, **data) and exercise.get_absolute_url()
-        ),
         success=_("The observation was added."),
+        save=lambda data: lessons.observation_add(actor=request.user, request=request, **data),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_add(request, pk):
-    return _exercise_subform(
+    exercise = _managed(request.user, selectors.exercise_get, pk)
+    return _exercise_part_page(
         request,
-        pk,
-        forms.CorrectiveActionForm,
+        exercise,
+        forms.CorrectiveActionForm(posted(request), user=request.user, agencies=permissions.taking_part(exercise)),
         title=_("Add a corrective action"),
         success=_("The corrective action was added."),
-        service=services.corrective_action_add,
-        form_kwargs=lambda exercise: {"user": request.user, "agencies": services.taking_part(exercise)},
+        service=lessons.corrective_action_add,
     )
 
 
@@ -405,19 +398,15 @@ def action_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def action_update(request, pk, action_pk):
     exercise = selectors.exercise_get(request.user, pk)
-    action_obj = get_object_or_404(CorrectiveAction, pk=action_pk, exercise=exercise)
-    services.require_manager(request.user, exercise)
-    form = forms.ActionStatusForm(_post(request), initial={"status": action_obj.status})
-    return _form_page(
+    action = get_object_or_404(CorrectiveAction, pk=action_pk, exercise=exercise)
+    permissions.require_manager(request.user, exercise)
+    return _part_page(
         request,
-        form,
-        title=_("Corrective action: %(action)s") % {"action": action_obj},
-        cancel_url=exercise.get_absolute_url(),
-        action=lambda data: (
-            services.corrective_action_update(action=action_obj, actor=request.user, request=request, **data)
-            and exercise.get_absolute_url()
-        ),
+        exercise,
+        forms.ActionStatusForm(posted(request), initial={"status": action.status}),
+        title=_("Corrective action: %(action)s") % {"action": action},
         success=_("The corrective action was updated."),
+        save=lambda data: lessons.corrective_action_update(action=action, actor=request.user, request=request, **data),
     )
 
 
@@ -435,18 +424,14 @@ def programme_list(request):
 
 
 def _programme_form_page(request, programme=None):
-    _require_planner(request.user)
-    if programme is not None:
-        services.require_manager(request.user, programme)
-    form = forms.ProgrammeForm(_post(request), user=request.user, programme=programme)
-    return _form_page(
+    _require_may_plan(request.user, programme)
+    return form_page(
         request,
-        form,
+        forms.ProgrammeForm(posted(request), user=request.user, programme=programme),
         title=_("Change the programme") if programme else _("New capacity-building programme"),
         cancel_url=programme.get_absolute_url() if programme else reverse("training:programme_list"),
-        action=lambda data: services.programme_save(
-            actor=request.user, request=request, programme=programme, **data
-        ).get_absolute_url(),
+        save=lambda data: programmes.programme_save(actor=request.user, request=request, programme=programme, **data),
+        next_url=lambda saved: saved.get_absolute_url(),
         success=_("The programme was saved."),
     )
 
@@ -483,62 +468,43 @@ def programme_detail(request, pk):
             "remaining": programme.budget - spent,
             "courses": programme.courses.select_related("trainer_agency").prefetch_related("trainees__user__agency"),
             "indicators": indicators,
-            "can_manage": services.can_manage(request.user, programme),
+            "can_manage": permissions.can_manage(request.user, programme),
         },
     )
 
 
-def _programme_subform(request, pk, form_class, *, title, success, service, form_kwargs=None, target=None):
-    programme = selectors.programme_get(request.user, pk)
-    services.require_manager(request.user, programme)
-    obj = target(programme) if target else None
-    form = form_class(_post(request), **(form_kwargs(programme, obj) if form_kwargs else {}))
-
-    def action(data):
-        kwargs = {"indicator": obj} if isinstance(obj, Indicator) else {"programme": programme}
-        service(actor=request.user, request=request, **kwargs, **data)
-        return programme.get_absolute_url()
-
-    return _form_page(
-        request,
-        form,
-        title=f"{title}: {programme.title}",
-        cancel_url=programme.get_absolute_url(),
-        action=action,
-        success=success,
-    )
+def _programme_part_page(request, programme, form, *, title, success, save):
+    return _part_page(request, programme, form, title=f"{title}: {programme.title}", success=success, save=save)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def spending_add(request, pk):
-    return _programme_subform(
+    programme = _managed(request.user, selectors.programme_get, pk)
+    return _programme_part_page(
         request,
-        pk,
-        forms.SpendingForm,
+        programme,
+        forms.SpendingForm(posted(request)),
         title=_("Record spending"),
         success=_("The spending was recorded."),
-        service=services.spending_add,
+        save=lambda data: programmes.spending_add(programme=programme, actor=request.user, request=request, **data),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_edit(request, pk, course_pk=None):
-    programme = selectors.programme_get(request.user, pk)
-    services.require_manager(request.user, programme)
+    programme = _managed(request.user, selectors.programme_get, pk)
     course = get_object_or_404(Course, pk=course_pk, programme=programme) if course_pk else None
-    form = forms.CourseForm(_post(request), programme=programme, course=course)
-    return _form_page(
+    return _programme_part_page(
         request,
-        form,
-        title=(_("Change the course") if course else _("Add a course")) + f": {programme.title}",
-        cancel_url=programme.get_absolute_url(),
-        action=lambda data: (
-            services.course_save(programme=programme, course=course, actor=request.user, request=request, **data)
-            and programme.get_absolute_url()
-        ),
+        programme,
+        forms.CourseForm(posted(request), programme=programme, course=course),
+        title=_("Change the course") if course else _("Add a course"),
         success=_("The course was saved."),
+        save=lambda data: courses.course_save(
+            programme=programme, course=course, actor=request.user, request=request, **data
+        ),
     )
 
 
@@ -547,50 +513,48 @@ def course_edit(request, pk, course_pk=None):
 def course_transition(request, pk, course_pk, target):
     programme = selectors.programme_get(request.user, pk)
     course = get_object_or_404(Course, pk=course_pk, programme=programme)
-    if target == ActivityStatus.COMPLETED:
-        services.require_manager(request.user, programme)
-        form = forms.CourseCompletionForm(_post(request), course=course)
-        return _form_page(
-            request,
-            form,
-            title=_("Course completed: %(title)s") % {"title": course.title},
-            cancel_url=programme.get_absolute_url(),
-            action=lambda data: (
-                services.course_transition(
-                    course=course, to_status=target, actor=request.user, request=request, completed=data["completed"]
-                )
-                and programme.get_absolute_url()
-            ),
-            success=_("The course is completed; completion was recorded."),
-        )
-    course.programme = programme
-    return _transition_page(request, course, target, programme.get_absolute_url())
+    if target != ActivityStatus.COMPLETED:
+        course.programme = programme
+        return _transition_page(request, course, target, programme.get_absolute_url())
+    permissions.require_manager(request.user, programme)
+    return _part_page(
+        request,
+        programme,
+        forms.CourseCompletionForm(posted(request), course=course),
+        title=_("Course completed: %(title)s") % {"title": course.title},
+        success=_("The course is completed; completion was recorded."),
+        save=lambda data: courses.course_transition(
+            course=course, to_status=target, actor=request.user, request=request, completed=data["completed"]
+        ),
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def indicator_add(request, pk):
-    return _programme_subform(
+    programme = _managed(request.user, selectors.programme_get, pk)
+    return _programme_part_page(
         request,
-        pk,
-        forms.IndicatorForm,
+        programme,
+        forms.IndicatorForm(posted(request)),
         title=_("Add an indicator"),
         success=_("The indicator was added."),
-        service=lambda programme, **kw: services.indicator_save(programme=programme, **kw),
+        save=lambda data: programmes.indicator_save(programme=programme, actor=request.user, request=request, **data),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def measurement_add(request, pk, indicator_pk):
-    return _programme_subform(
+    programme = _managed(request.user, selectors.programme_get, pk)
+    indicator = get_object_or_404(Indicator, pk=indicator_pk, programme=programme)
+    return _programme_part_page(
         request,
-        pk,
-        forms.MeasurementForm,
+        programme,
+        forms.MeasurementForm(posted(request)),
         title=_("Record a measured value"),
         success=_("The value was recorded."),
-        service=services.measurement_add,
-        target=lambda programme: get_object_or_404(Indicator, pk=indicator_pk, programme=programme),
+        save=lambda data: programmes.measurement_add(indicator=indicator, actor=request.user, request=request, **data),
     )
 
 
@@ -599,13 +563,13 @@ def measurement_add(request, pk, indicator_pk):
 
 @login_required
 def asset_list(request):
-    assets = Asset.objects.filter(agency_id=request.user.agency_id) if request.user.agency_id else Asset.objects.none()
+    mine = Asset.objects.filter(agency_id=request.user.agency_id) if request.user.agency_id else Asset.objects.none()
     return render(
         request,
         "training/asset_list.html",
         {
-            "page": Paginator(assets, 50).get_page(request.GET.get("page")),
-            "can_register": services.is_planner(request.user) or request.user.is_agency_admin,
+            "page": Paginator(mine, 50).get_page(request.GET.get("page")),
+            "can_register": permissions.may_register_assets(request.user),
         },
     )
 
@@ -615,16 +579,13 @@ def asset_list(request):
 def asset_edit(request, pk=None):
     asset = get_object_or_404(Asset, pk=pk, agency_id=request.user.agency_id) if pk else None
     initial = {k: getattr(asset, k) for k in ("kind", "identifier", "name", "is_active")} if asset else None
-    form = forms.AssetForm(_post(request), initial=initial)
-    return _form_page(
+    return form_page(
         request,
-        form,
+        forms.AssetForm(posted(request), initial=initial),
         title=_("Change the asset") if asset else _("Register an asset"),
         cancel_url=reverse("training:asset_list"),
-        action=lambda data: (
-            services.asset_save(actor=request.user, request=request, asset=asset, **data)
-            and reverse("training:asset_list")
-        ),
+        save=lambda data: assets.asset_save(actor=request.user, request=request, asset=asset, **data),
+        next_url=reverse("training:asset_list"),
         success=_("The asset was saved."),
     )
 
@@ -685,10 +646,10 @@ def calendar_feed(request):
     token = None
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            if services.calendar_feed_revoke(user=request.user, request=request):
+            if calendar_feed_revoke(user=request.user, request=request):
                 messages.success(request, _("The calendar address was revoked; it no longer works."))
             return redirect("training:calendar_feed")
-        token = services.calendar_feed_issue(user=request.user, request=request)
+        token = calendar_feed_issue(user=request.user, request=request)
         messages.success(request, _("A new calendar address was made; any earlier one no longer works."))
     feed = getattr(request.user, "calendar_feed", None) if token is None else None
     return render(
@@ -703,7 +664,7 @@ def calendar_feed(request):
 
 def ical(request, token):
     """The feed itself: no session, the secret in the address is the credential."""
-    user = services.calendar_feed_user(token)
+    user = calendar_feed_user(token)
     if user is None:
         raise Http404
     items = selectors.calendar_items(

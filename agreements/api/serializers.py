@@ -81,7 +81,7 @@ class EventOut(serializers.ModelSerializer):
 class AgreementOut(serializers.ModelSerializer):
     parties = PartyOut(many=True)
     languages = serializers.ListField(child=serializers.CharField(), help_text="ISO 639-1 codes.")
-    supersedes = serializers.PrimaryKeyRelatedField(
+    supersedes: serializers.PrimaryKeyRelatedField[Agreement] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The agreement this one replaces; null for a first version."
     )
 

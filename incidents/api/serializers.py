@@ -24,7 +24,9 @@ class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
     agency = serializers.CharField(source="agency_code")
     country = serializers.CharField(source="country_id")
     personal_data_withheld = serializers.BooleanField()
-    follow_up_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    follow_up_of: serializers.PrimaryKeyRelatedField[Incident] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
     is_exercise = serializers.BooleanField(
         read_only=True, help_text="Filed in an exercise: exercise play, not a real event."
     )

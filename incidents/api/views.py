@@ -72,7 +72,10 @@ class IncidentListCreate(GenericAPIView):
             filters.is_valid(raise_exception=True)
             criteria = filters.validated_data
         incidents = selectors.incident_search(request.user, shared_under=False, **criteria)
-        page = [selectors.redact(i) for i in self.paginate_queryset(incidents)]
+        page = [
+            selectors.redact(i)
+            for i in self.paginate_queryset(incidents)  # type: ignore[union-attr]  # never None: there is a page size
+        ]
         _audit_foreign(request, page, "incident.listed")
         return self.get_paginated_response(IncidentOut(page, many=True).data)
 

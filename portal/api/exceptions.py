@@ -27,6 +27,7 @@ def portal_exception_handler(exc, context):
     if response is None:
         return None
     request = context.get("request")
+    code: str | None  # DRF's error code of the detail, else the exception's default one
     if isinstance(exc, exceptions.ValidationError):
         code, message, fields = "invalid", _("The request contains invalid data."), response.data
         if isinstance(fields, list):

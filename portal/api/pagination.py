@@ -31,7 +31,9 @@ class PortalCursorPagination(CursorPagination):
     reads a cursor leniently: stray characters are dropped, and a position that is no value of
     the ordering field fails only in the query)."""
 
-    invalid_cursor_message = _("The cursor is not valid: follow the `next` or `previous` link of a page.")
+    invalid_cursor_message = _(  # type: ignore[assignment]  # a lazy translation, where the stubs say str
+        "The cursor is not valid: follow the `next` or `previous` link of a page."
+    )
 
     def _invalid(self):
         return serializers.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})

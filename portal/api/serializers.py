@@ -1,7 +1,10 @@
 """Output serializers of the shared core's API."""
 
 import operator
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -39,7 +42,10 @@ class ErrorBodyOut(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(help_text="For invalid input: the messages of each field at fault.")
+    # DRF takes declared fields out of the class body, so this does not replace `Serializer.fields`.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        help_text="For invalid input: the messages of each field at fault."
+    )
 
 
 class ErrorOut(serializers.Serializer):
@@ -61,8 +67,8 @@ class PlannedRepresentation:
     fields, nested serializers, `source="*"`, defaults for missing objects) keep DRF's path.
     """
 
-    _plans = {}
-    _list_zone = None  # the current time zone, set by PlannedListSerializer for a whole list
+    _plans: dict[type, Any] = {}
+    _list_zone: tzinfo | None = None  # the current time zone, set by PlannedListSerializer for a whole list
 
     @classmethod
     def _plan(cls):
@@ -73,9 +79,9 @@ class PlannedRepresentation:
     def to_representation(self, instance):
         plan = self._plan()
         if plan is None:
-            return super().to_representation(instance)
+            return super().to_representation(instance)  # type: ignore[misc]  # the serializer's, after this mixin
         read, fields = plan
-        data = {}
+        data: dict[str, Any] = {}
         zone = self._list_zone
         for (name, represent), value in zip(fields, read(instance), strict=True):
             if value is None:
@@ -93,11 +99,12 @@ class PlannedListSerializer(serializers.ListSerializer):
     current time zone is looked up once for the list rather than once for each row."""
 
     def to_representation(self, data):
-        self.child._list_zone = timezone.get_current_timezone()
+        child = cast(PlannedRepresentation, self.child)
+        child._list_zone = timezone.get_current_timezone()
         try:
             return super().to_representation(data)
         finally:
-            self.child._list_zone = None
+            child._list_zone = None
 
 
 def _iso_datetime(value, zone):
@@ -180,7 +187,7 @@ def _make_plan(serializer):
             sources.append(tuple(field.source_attrs))
             fields.append((field.field_name, _representation(field)))
     if all(len(attrs) == 1 for attrs in sources):
-        read = operator.attrgetter(*(attrs[0] for attrs in sources))
+        read: Callable[[Any], Sequence[Any]] = operator.attrgetter(*(attrs[0] for attrs in sources))
         if len(sources) == 1:
             single = read
             read = lambda instance: (single(instance),)  # noqa: E731
@@ -193,7 +200,8 @@ def _make_plan(serializer):
 def _is_plain_datetime(field):
     """A DateTimeField with the default ISO 8601 output, in the current time zone, of aware
     values (the portal stores only aware datetimes)."""
-    from rest_framework.settings import ISO_8601, api_settings
+    from rest_framework import ISO_8601
+    from rest_framework.settings import api_settings
 
     return (
         type(field) is serializers.DateTimeField

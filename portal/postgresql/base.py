@@ -12,17 +12,21 @@ when `psycopg-binary` is installed, the Python one otherwise). Everything else i
 """
 
 import functools
+from typing import cast
 
 import psycopg
 from django.conf import settings
 from django.db.backends.postgresql import base
-from django.db.backends.postgresql.psycopg_any import get_adapters_template
+from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]  # not in django-stubs
+    get_adapters_template,
+)
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format
 
 TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
-# psycopg's own loader for the type: the compiled one when psycopg-binary (or psycopg-c) is there.
-PSYCOPG_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+# psycopg's own loader for the type: the compiled one when psycopg-binary (or psycopg-c) is there
+# (psycopg always has one for `timestamptz`; get_loader's type allows for types that have none).
+PSYCOPG_LOADER = cast(type[Loader], psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT))
 
 
 class TimestamptzLoader(Loader):
@@ -39,7 +43,7 @@ class TimestamptzLoader(Loader):
         if self._parse(b"2000-01-01 00:00:00+00").tzinfo is self.timezone:
             # The connection's time zone is the one Django asks for (UTC, as Django sets it):
             # psycopg's result already is Django's, so psycopg's loader is called directly.
-            self.load = self._parse
+            self.load = self._parse  # type: ignore[method-assign]  # on purpose: the instance's own load
 
     def load(self, data):
         return self._parse(data).replace(tzinfo=self.timezone)

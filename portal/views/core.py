@@ -13,10 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from agreements import selectors as agreement_selectors
-from alerts.selectors import overdue_acknowledgements
-from incidents import selectors as incident_selectors
-from portal import audit, selectors, services
+from portal import audit, registry, selectors, services
 from portal.api.exceptions import json_error
 from portal.celery import app as celery_app
 from portal.models import Heartbeat
@@ -29,18 +26,12 @@ def dashboard(request):
     user = request.user
     context = {
         "security_events": selectors.recent_security_events_for(user),
-        # Counts are reads of shared data too: they go through the same gate as the lists.
-        "agreements_in_force": agreement_selectors.agreement_search(user, status="in_force").count(),
-        "incident_counts": incident_selectors.incident_counts(user),
-        "overdue_to_acknowledge": overdue_acknowledgements(receiving_country_id=user.agency.country_id)[:10]
-        if user.agency_id
-        else [],
-        "overdue_from_partners": overdue_acknowledgements(sending_country_id=user.agency.country_id)[:10]
-        if user.agency_id
-        else [],
-        "agreements_expiring": agreement_selectors.agreement_search(
-            user, status="in_force", expiring_within=90
-        ).order_by("expires_on")[:5],
+        # Each app's card; counts are reads of shared data too, through each app's gate.
+        "panels": [
+            (panel.template, shown)
+            for panel in registry.dashboard_panels()
+            if (shown := panel.context(user)) is not None
+        ],
     }
     if user.is_agency_admin and user.agency_id:
         context["agency_user_count"] = selectors.agency_users_for(user).filter(is_active=True).count()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from agreements import services
 from agreements.models import Agreement, DataSharingClause, DocumentVersion
 from tests.conftest import PDF_BYTES
-from tests.helpers import audit_log
+from tests.helpers import audit_log, dashboard_panel
 
 CLAUSE = {
     "categories": ["smuggling_goods", "document_fraud"],
@@ -232,10 +232,10 @@ def test_dashboard_counts_only_agreements_of_the_users_country(
 
     make_agreement("in_force", expires_on=timezone.localdate() + datetime.timedelta(days=30), reference="EXP/1")
     partner_page = verified_client(partner_officer).get(reverse("dashboard"))
-    assert partner_page.context["agreements_in_force"] == 1
+    assert dashboard_panel(partner_page, "agreements")["in_force"] == 1
     assert "EXP/1" in partner_page.content.decode()
     outsider_page = verified_client(outsider_officer).get(reverse("dashboard"))
-    assert outsider_page.context["agreements_in_force"] == 0
+    assert dashboard_panel(outsider_page, "agreements")["in_force"] == 0
     assert "EXP/1" not in outsider_page.content.decode()
 
 

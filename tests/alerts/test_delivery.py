@@ -15,7 +15,7 @@ from alerts import services as alert_services
 from alerts.models import Alert, AlertDelivery, Subscription
 from alerts.tasks import sweep_alert_deliveries
 from incidents import services
-from tests.helpers import Receiver, audit_log
+from tests.helpers import Receiver, audit_log, dashboard_panel
 
 
 @pytest.fixture
@@ -419,13 +419,13 @@ def test_overdue_acknowledgements_are_flagged_on_both_dashboards(
     make_incident("validated", severity="critical")
     Alert.objects.update(sent_at=timezone.now() - timedelta(minutes=31))
     partner = verified_client(partner_officer).get(reverse("dashboard"))
-    assert len(partner.context["overdue_to_acknowledge"]) == 1
+    assert len(dashboard_panel(partner, "alerts")["to_acknowledge"]) == 1
     assert "waiting for acknowledgement too long" in partner.content.decode()
     owner = verified_client(officer).get(reverse("dashboard"))
-    assert len(owner.context["overdue_from_partners"]) == 1
-    assert not verified_client(outsider_officer).get(reverse("dashboard")).context["overdue_to_acknowledge"]
+    assert len(dashboard_panel(owner, "alerts")["from_partners"]) == 1
+    assert dashboard_panel(verified_client(outsider_officer).get(reverse("dashboard")), "alerts") is None
     Alert.objects.update(sent_at=timezone.now() - timedelta(minutes=29))
-    assert not verified_client(partner_officer).get(reverse("dashboard")).context["overdue_to_acknowledge"]
+    assert dashboard_panel(verified_client(partner_officer).get(reverse("dashboard")), "alerts") is None
 
 
 def test_sender_redelivers_a_dead_letter(

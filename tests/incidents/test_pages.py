@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Incident
-from tests.helpers import audit_log
+from tests.helpers import audit_log, dashboard_panel
 
 
 @pytest.fixture
@@ -179,9 +179,9 @@ def test_dashboard_counts_only_what_the_country_may_see(
     shared_incident, make_incident, verified_client, partner_officer, outsider_officer
 ):
     make_incident("draft")
-    partner = verified_client(partner_officer).get(reverse("dashboard")).context["incident_counts"]
+    partner = dashboard_panel(verified_client(partner_officer).get(reverse("dashboard")), "incidents")["counts"]
     assert partner["total"] == 1 and partner["by_category"][0]["category"] == "smuggling_goods"
-    outsider = verified_client(outsider_officer).get(reverse("dashboard")).context["incident_counts"]
+    outsider = dashboard_panel(verified_client(outsider_officer).get(reverse("dashboard")), "incidents")["counts"]
     assert outsider["total"] == 0
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements import services as agreement_services
+from agreements.models import Agreement
 from alerts import delivery as alert_delivery
 from alerts import services as alert_services
 from alerts.models import Alert, AlertDelivery, DeliveryState, Subscription
@@ -136,6 +137,27 @@ def test_the_daily_task_afterwards_only_tidies_up(expiring, shared_incident, par
     assert set(Incident.objects.visible_to(partner_officer).values_list("pk", flat=True)) == seen
     cancel = Alert.objects.get(incident=shared_incident, country="PL", msg_type="Cancel")
     assert cancel.payload == {"reference": shared_incident.reference, "reason": "agreement_ended"}
+
+
+def test_a_share_ended_by_date_stays_ended_when_the_date_is_moved_later(
+    expiring, shared_incident, partner_officer, clock
+):
+    """Whether or not the daily tidy-up ran in between, moving an ended agreement's expiry date
+    later does not bring back the old share: the ledger records its end, and the incident comes
+    back only as a new share, announced by a new Alert."""
+    clock.advance(days=3)
+    assert not Incident.objects.visible_to(partner_officer).exists()
+    Agreement.objects.filter(pk=expiring.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=30))
+    sharing.agreement_changed(expiring.pk)
+    old, new = shared_incident.grants.order_by("id")
+    assert old.revoked_at is not None and old.end_reason == "agreement_ended"
+    assert new.revoked_at is None and new.granted_at == timezone.now()
+    assert list(Alert.objects.filter(incident=shared_incident, country="PL").values_list("msg_type", flat=True)) == [
+        "Alert",
+        "Cancel",
+        "Alert",
+    ]
+    assert Incident.objects.visible_to(partner_officer).exists()
 
 
 def test_an_agreement_that_renews_itself_keeps_sharing_past_its_expiry_date(

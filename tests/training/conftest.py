@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from training import services
 from training.models import Asset
+from training.services import exercises, patrols
 
 
 def tomorrow_at(hour, days=1):
@@ -35,7 +35,7 @@ def plan_patrol(owner_liaison, officer, partner_officer, owner_agency, partner_a
             (agency, [o for o in officers if o.agency_id == agency.pk], [a for a in assets if a.agency_id == agency.pk])
             for agency in (owner_agency, partner_agency)
         ]
-        return services.patrol_save(
+        return patrols.patrol_save(
             actor=actor or owner_liaison,
             title=fields.pop("title", "Night watch on the Neris"),
             agreement=agreement or lt_pl_in_force,
@@ -57,7 +57,7 @@ def plan_exercise(owner_liaison, owner_agency, partner_agency, lt_pl_in_force):
 
     def _make(*, starts_at=None, ends_at=None, actor=None, agencies=None, **fields):
         starts_at = starts_at or tomorrow_at(9, days=2)
-        return services.exercise_save(
+        return exercises.exercise_save(
             actor=actor or owner_liaison,
             title=fields.pop("title", "Baltic Rescue"),
             scenario=fields.pop("scenario", "search_rescue"),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portal.models import APIScope, User
 from tests.openapi import assert_documented
-from training import services
+from training.services import exercises, lessons, lifecycle, patrols, programmes
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def partner(api_key, partner_agency):
 
 def run(activity, actor, *steps):
     for step in steps:
-        activity = services.activity_transition(activity=activity, to_status=step, actor=actor)
+        activity = lifecycle.activity_transition(activity=activity, to_status=step, actor=actor)
     return activity
 
 
@@ -27,7 +27,7 @@ def test_patrols_answer_as_documented(plan_patrol, make_incident, owner_liaison,
     planned = plan_patrol(route=None)
     done = plan_patrol(starts_at=timezone.now() - datetime.timedelta(hours=1), title="Dawn patrol")
     done = run(done, owner_liaison, "under_way", "completed")
-    services.patrol_report_save(
+    patrols.patrol_report_save(
         patrol=done,
         actor=owner_liaison,
         summary="Quiet",
@@ -45,11 +45,11 @@ def test_patrols_answer_as_documented(plan_patrol, make_incident, owner_liaison,
 
 def test_exercises_answer_as_documented(plan_exercise, owner_liaison, partner_officer, partner_agency, client, partner):
     planned = plan_exercise()
-    services.exercise_participant_add(exercise=planned, user=partner_officer, role="player", actor=owner_liaison)
+    exercises.exercise_participant_add(exercise=planned, user=partner_officer, role="player", actor=owner_liaison)
     done = plan_exercise(starts_at=timezone.now() - datetime.timedelta(hours=1), title="Harbour drill")
     done = run(done, owner_liaison, "under_way", "completed")
-    services.after_action_save(exercise=done, actor=owner_liaison, summary="Done", lessons_learned="Slow radios")
-    services.corrective_action_add(
+    lessons.after_action_save(exercise=done, actor=owner_liaison, summary="Done", lessons_learned="Slow radios")
+    lessons.corrective_action_add(
         exercise=done,
         actor=owner_liaison,
         description="Train the radio handover",
@@ -70,7 +70,7 @@ def test_a_participant_who_left_every_agency_is_shown_with_a_null_agency(
     plan_exercise, owner_liaison, partner_officer, client, partner
 ):
     exercise = plan_exercise()
-    services.exercise_participant_add(exercise=exercise, user=partner_officer, role="observer", actor=owner_liaison)
+    exercises.exercise_participant_add(exercise=exercise, user=partner_officer, role="observer", actor=owner_liaison)
     User.objects.filter(pk=partner_officer.pk).update(agency=None)  # as an administrator may
     detail = assert_documented(client.get(f"/api/v1/exercises/{exercise.pk}/", **partner))
     assert detail["participants"][0]["agency"] is None
@@ -78,7 +78,7 @@ def test_a_participant_who_left_every_agency_is_shown_with_a_null_agency(
 
 def test_programmes_answer_as_documented(owner_liaison, owner_agency, partner_agency, client, partner):
     today = timezone.localdate()
-    programme = services.programme_save(
+    programme = programmes.programme_save(
         actor=owner_liaison,
         title="Dog handling",
         source_kind="eu_fund",

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from training import services
+from training.services import lifecycle
+from training.services.calendar import calendar_feed_issue
 
 
 def feed_events(client, token):
@@ -20,7 +21,7 @@ def feed_events(client, token):
 
 @pytest.fixture
 def feed(partner_officer):
-    return services.calendar_feed_issue(user=partner_officer)
+    return calendar_feed_issue(user=partner_officer)
 
 
 def test_feed_events_have_stable_uids_raised_sequence_and_cancellations(
@@ -37,7 +38,7 @@ def test_feed_events_have_stable_uids_raised_sequence_and_cancellations(
     assert event["DTSTART"].to_ical().endswith(b"Z")
     assert str(event["STATUS"]) == "CONFIRMED"
 
-    services.activity_transition(activity=patrol, to_status="cancelled", reason="Storm", actor=owner_liaison)
+    lifecycle.activity_transition(activity=patrol, to_status="cancelled", reason="Storm", actor=owner_liaison)
     second = feed_events(client, feed)
     assert set(second) == {uid}
     assert int(second[uid]["SEQUENCE"]) == 1
@@ -65,13 +66,13 @@ def test_feed_lists_exercises_and_courses_too(plan_patrol, plan_exercise, feed, 
 
 def test_outsider_feed_stays_empty(plan_patrol, outsider_officer, client):
     plan_patrol()
-    token = services.calendar_feed_issue(user=outsider_officer)
+    token = calendar_feed_issue(user=outsider_officer)
     assert feed_events(client, token) == {}
 
 
 def test_revoked_or_replaced_address_stops_working(partner_officer, client, verified_client):
-    old = services.calendar_feed_issue(user=partner_officer)
-    new = services.calendar_feed_issue(user=partner_officer)
+    old = calendar_feed_issue(user=partner_officer)
+    new = calendar_feed_issue(user=partner_officer)
     assert client.get(reverse("training:ical", args=[old])).status_code == 404
     assert client.get(reverse("training:ical", args=[new])).status_code == 200
     page = verified_client(partner_officer)
@@ -80,7 +81,7 @@ def test_revoked_or_replaced_address_stops_working(partner_officer, client, veri
 
 
 def test_a_deactivated_person_feed_stops_working(partner_officer, client):
-    token = services.calendar_feed_issue(user=partner_officer)
+    token = calendar_feed_issue(user=partner_officer)
     partner_officer.is_active = False
     partner_officer.save()
     assert client.get(reverse("training:ical", args=[token])).status_code == 404

@@ -15,8 +15,8 @@ from incidents import access
 from incidents import services as incident_services
 from tests.conftest import PDF_BYTES
 from tests.training.conftest import tomorrow_at
-from training import services
 from training.models import ActionStatus, Exercise
+from training.services import exercises, lessons, lifecycle
 
 
 def messages_of(exc):
@@ -25,7 +25,7 @@ def messages_of(exc):
 
 def run(exercise, actor, *steps):
     for step in steps:
-        exercise = services.activity_transition(activity=exercise, to_status=step, actor=actor)
+        exercise = lifecycle.activity_transition(activity=exercise, to_status=step, actor=actor)
     return exercise
 
 
@@ -50,7 +50,7 @@ def test_adding_an_agency_later_shares_it_and_removing_it_unshares(
         "ends_at": exercise.ends_at,
         "objectives": ["Locate the vessel within an hour"],
     }
-    services.exercise_save(agencies=[outsider_agency], **fields)
+    exercises.exercise_save(agencies=[outsider_agency], **fields)
     assert Exercise.objects.visible_to(outsider_officer).exists()
     assert not Exercise.objects.visible_to(partner_officer).exists()
     exercise.refresh_from_db()
@@ -62,9 +62,9 @@ def test_participants_must_come_from_agencies_taking_part(
 ):
     exercise = plan_exercise()
     with pytest.raises(ValidationError) as exc:
-        services.exercise_participant_add(exercise=exercise, user=outsider_officer, role="player", actor=owner_liaison)
+        exercises.exercise_participant_add(exercise=exercise, user=outsider_officer, role="player", actor=owner_liaison)
     assert "not a member of an agency taking part" in messages_of(exc)
-    participant = services.exercise_participant_add(
+    participant = exercises.exercise_participant_add(
         exercise=exercise, user=partner_officer, role="evaluator", actor=owner_liaison
     )
     assert participant.get_role_display() == "Evaluator"
@@ -73,11 +73,11 @@ def test_participants_must_come_from_agencies_taking_part(
 
 def test_an_inject_happens_during_the_exercise(plan_exercise, owner_liaison, partner_officer):
     exercise = plan_exercise()
-    player = services.exercise_participant_add(
+    player = exercises.exercise_participant_add(
         exercise=exercise, user=partner_officer, role="player", actor=owner_liaison
     )
     with pytest.raises(ValidationError) as exc:
-        services.inject_add(
+        exercises.inject_add(
             exercise=exercise,
             at=exercise.ends_at + datetime.timedelta(hours=1),
             description="Second boat capsizes",
@@ -85,7 +85,7 @@ def test_an_inject_happens_during_the_exercise(plan_exercise, owner_liaison, par
             actor=owner_liaison,
         )
     assert "happens during the exercise" in messages_of(exc)
-    services.inject_add(
+    exercises.inject_add(
         exercise=exercise,
         at=exercise.starts_at + datetime.timedelta(hours=1),
         description="Second boat capsizes",
@@ -97,10 +97,10 @@ def test_an_inject_happens_during_the_exercise(plan_exercise, owner_liaison, par
 
 def test_an_officer_cannot_play_two_overlapping_exercises(plan_exercise, owner_liaison, officer):
     first = plan_exercise()
-    services.exercise_participant_add(exercise=first, user=officer, role="player", actor=owner_liaison)
+    exercises.exercise_participant_add(exercise=first, user=officer, role="player", actor=owner_liaison)
     second = plan_exercise(title="Harbour Shield", starts_at=first.starts_at + datetime.timedelta(hours=2))
     with pytest.raises(ValidationError) as exc:
-        services.exercise_participant_add(exercise=second, user=officer, role="observer", actor=owner_liaison)
+        exercises.exercise_participant_add(exercise=second, user=officer, role="observer", actor=owner_liaison)
     assert "already booked on exercise “Baltic Rescue”" in messages_of(exc)
 
 
@@ -231,7 +231,7 @@ def sop(make_agreement):
 @pytest.fixture
 def completed(running, owner_liaison):
     exercise = run(running, owner_liaison, "completed")
-    services.after_action_save(
+    lessons.after_action_save(
         exercise=exercise, actor=owner_liaison, summary="Went well", lessons_learned="Radio handover was slow"
     )
     return exercise
@@ -239,21 +239,19 @@ def completed(running, owner_liaison):
 
 def test_after_action_report_only_once_completed(running, owner_liaison):
     with pytest.raises(ValidationError) as exc:
-        services.after_action_save(exercise=running, actor=owner_liaison, summary="x", lessons_learned="y")
+        lessons.after_action_save(exercise=running, actor=owner_liaison, summary="x", lessons_learned="y")
     assert "once the exercise is completed" in messages_of(exc)
 
 
 def test_observations_per_objective(completed, owner_liaison):
     objective = completed.objectives.first()
-    services.observation_add(
-        objective=objective, kind="improvement", text="Found after 80 minutes", actor=owner_liaison
-    )
+    lessons.observation_add(objective=objective, kind="improvement", text="Found after 80 minutes", actor=owner_liaison)
     assert objective.observations.get().get_kind_display() == "Area for improvement"
 
 
 def test_corrective_action_is_closed_by_a_new_version_of_its_sop(completed, sop, owner_liaison, partner_agency):
     document = sop.documents.get()
-    action = services.corrective_action_add(
+    action = lessons.corrective_action_add(
         exercise=completed,
         actor=owner_liaison,
         description="Add a radio handover step",
@@ -262,9 +260,9 @@ def test_corrective_action_is_closed_by_a_new_version_of_its_sop(completed, sop,
         sop_document=document,
     )
     with pytest.raises(ValidationError) as exc:
-        services.corrective_action_update(action=action, actor=owner_liaison, status="closed", closing_note="done")
+        lessons.corrective_action_update(action=action, actor=owner_liaison, status="closed", closing_note="done")
     assert "closes when a new version is uploaded" in messages_of(exc)
-    services.corrective_action_update(action=action, actor=owner_liaison, status="in_progress")
+    lessons.corrective_action_update(action=action, actor=owner_liaison, status="in_progress")
     version = agreement_services.document_upload(
         agreement=sop,
         document=document,
@@ -279,7 +277,7 @@ def test_corrective_action_is_closed_by_a_new_version_of_its_sop(completed, sop,
 
 def test_actions_of_another_document_stay_open(completed, sop, owner_liaison, owner_agency):
     document = sop.documents.get()
-    action = services.corrective_action_add(
+    action = lessons.corrective_action_add(
         exercise=completed,
         actor=owner_liaison,
         description="Train the crews",
@@ -295,8 +293,8 @@ def test_actions_of_another_document_stay_open(completed, sop, owner_liaison, ow
     action.refresh_from_db()
     assert action.status == ActionStatus.OPEN
     with pytest.raises(ValidationError):
-        services.corrective_action_update(action=action, actor=owner_liaison, status="closed")
-    services.corrective_action_update(action=action, actor=owner_liaison, status="closed", closing_note="Course held")
+        lessons.corrective_action_update(action=action, actor=owner_liaison, status="closed")
+    lessons.corrective_action_update(action=action, actor=owner_liaison, status="closed", closing_note="Course held")
     action.refresh_from_db()
     assert action.status == ActionStatus.CLOSED and action.closed_by == owner_liaison
 
@@ -315,7 +313,7 @@ def test_a_corrective_action_can_only_point_to_an_sop_the_actor_sees(
     )
     _bring_into_force(mou, outsider_liaison)
     with pytest.raises(ValidationError) as exc:
-        services.corrective_action_add(
+        lessons.corrective_action_add(
             exercise=completed,
             actor=owner_liaison,
             description="x",

@@ -13,7 +13,8 @@ from agreements.models import AgreementStatus
 from portal import gate
 from portal.models import APIScope
 from tests.conftest import PDF_BYTES
-from training import services
+from training.services import lessons, lifecycle
+from training.services.calendar import calendar_feed_issue
 
 
 def _api_get(client, name, raw, *args):
@@ -53,9 +54,9 @@ def action_on_foreign_sop(plan_exercise, owner_liaison, owner_agency, lt_fi_sop)
     """A completed LT-PL exercise whose corrective action changes the LT-FI SOP's document."""
     exercise = plan_exercise(starts_at=timezone.now() - datetime.timedelta(hours=1))
     for step in ("under_way", "completed"):
-        exercise = services.activity_transition(activity=exercise, to_status=step, actor=owner_liaison)
-    services.after_action_save(exercise=exercise, actor=owner_liaison, summary="Done", lessons_learned="Slow boarding")
-    return services.corrective_action_add(
+        exercise = lifecycle.activity_transition(activity=exercise, to_status=step, actor=owner_liaison)
+    lessons.after_action_save(exercise=exercise, actor=owner_liaison, summary="Done", lessons_learned="Slow boarding")
+    return lessons.corrective_action_add(
         exercise=exercise,
         actor=owner_liaison,
         description="Rewrite the boarding step",
@@ -133,7 +134,7 @@ def test_the_schema_marks_the_hidden_sop_fields_nullable(verified_client, office
 
 def test_a_manager_not_party_to_the_sop_is_not_told_its_document_title(action_on_foreign_sop, partner_liaison):
     with pytest.raises(ValidationError) as exc:
-        services.corrective_action_update(action=action_on_foreign_sop, actor=partner_liaison, status="closed")
+        lessons.corrective_action_update(action=action_on_foreign_sop, actor=partner_liaison, status="closed")
     text = " ".join(exc.value.messages)
     assert "new version" in text
     for secret in SECRETS:
@@ -157,7 +158,7 @@ def test_patrol_pages_do_not_name_an_agreement_the_reader_cannot_see(
     assert "Night watch on the Neris" in detail and "not shared with your country" in detail
     listing = client.get(reverse("training:patrol_list")).content.decode()
     assert "Night watch on the Neris" in listing
-    token = services.calendar_feed_issue(user=partner_officer)
+    token = calendar_feed_issue(user=partner_officer)
     calendar = client.get(reverse("training:ical", args=[token])).content.decode()
     for text in (detail, listing, calendar):
         for secret in secrets:

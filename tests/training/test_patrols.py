@@ -12,8 +12,9 @@ from incidents.models import Incident
 from portal.models import Country
 from tests.factories import AgencyFactory, UserFactory
 from tests.training.conftest import tomorrow_at
-from training import services
 from training.models import ActivityStatus, Asset, Patrol
+from training.services import exercises, lifecycle, patrols
+from training.services.assets import asset_save
 
 
 def messages_of(exc):
@@ -53,7 +54,7 @@ def test_the_agreement_must_cover_every_participating_country(
     lt_pl_in_force, owner_liaison, owner_agency, outsider_agency
 ):
     with pytest.raises(ValidationError) as exc:
-        services.patrol_save(
+        patrols.patrol_save(
             actor=owner_liaison,
             title="Three-country patrol",
             agreement=lt_pl_in_force,
@@ -74,7 +75,7 @@ def test_an_agreement_the_planner_cannot_see_is_refused(plan_patrol, outsider_li
 
 def test_a_joint_patrol_needs_two_countries(lt_pl_in_force, owner_liaison, owner_agency):
     with pytest.raises(ValidationError) as exc:
-        services.patrol_save(
+        patrols.patrol_save(
             actor=owner_liaison,
             title="Alone",
             agreement=lt_pl_in_force,
@@ -125,14 +126,14 @@ def test_an_asset_cannot_be_on_two_patrols_at_once(plan_patrol, vessel):
 
 def test_a_cancelled_patrol_frees_its_officers(plan_patrol, owner_liaison):
     first = plan_patrol()
-    services.activity_transition(activity=first, to_status="cancelled", reason="Storm", actor=owner_liaison)
+    lifecycle.activity_transition(activity=first, to_status="cancelled", reason="Storm", actor=owner_liaison)
     plan_patrol(title="Replacement")
     assert Patrol.objects.filter(status=ActivityStatus.PLANNED).count() == 1
 
 
 def test_an_officer_in_an_overlapping_exercise_is_refused(plan_patrol, plan_exercise, owner_liaison, officer):
     exercise = plan_exercise(starts_at=tomorrow_at(6))
-    services.exercise_participant_add(exercise=exercise, user=officer, role="player", actor=owner_liaison)
+    exercises.exercise_participant_add(exercise=exercise, user=officer, role="player", actor=owner_liaison)
     with pytest.raises(ValidationError) as exc:
         plan_patrol()
     assert "already booked on exercise “Baltic Rescue”" in messages_of(exc)
@@ -154,7 +155,7 @@ def test_a_conflict_elsewhere_is_not_named_to_a_country_not_taking_part(
         title="Secret cooperation",
     )
     agreement = _bring_into_force(agreement, partner_liaison)
-    services.patrol_save(
+    patrols.patrol_save(
         actor=partner_liaison,
         title="Secret PL-FI patrol",
         agreement=agreement,
@@ -197,7 +198,7 @@ def _bring_into_force(agreement, actor):
 
 def test_editing_a_patrol_does_not_conflict_with_itself(plan_patrol, owner_liaison, lt_pl_in_force):
     patrol = plan_patrol()
-    changed = services.patrol_save(
+    changed = patrols.patrol_save(
         actor=owner_liaison,
         patrol=patrol,
         title=patrol.title,
@@ -218,19 +219,19 @@ def test_editing_a_patrol_does_not_conflict_with_itself(plan_patrol, owner_liais
 def test_lifecycle_planned_under_way_completed(plan_patrol, owner_liaison, partner_liaison):
     patrol = plan_patrol()
     with pytest.raises(ValidationError):
-        services.activity_transition(activity=patrol, to_status="completed", actor=owner_liaison)
-    patrol = services.activity_transition(activity=patrol, to_status="under_way", actor=partner_liaison)
-    patrol = services.activity_transition(activity=patrol, to_status="completed", actor=owner_liaison)
+        lifecycle.activity_transition(activity=patrol, to_status="completed", actor=owner_liaison)
+    patrol = lifecycle.activity_transition(activity=patrol, to_status="under_way", actor=partner_liaison)
+    patrol = lifecycle.activity_transition(activity=patrol, to_status="completed", actor=owner_liaison)
     assert patrol.status == "completed"
     assert patrol.sequence == 2
     with pytest.raises(ValidationError):
-        services.activity_transition(activity=patrol, to_status="cancelled", reason="x", actor=owner_liaison)
+        lifecycle.activity_transition(activity=patrol, to_status="cancelled", reason="x", actor=owner_liaison)
 
 
 def test_cancelling_needs_a_reason(plan_patrol, owner_liaison):
     patrol = plan_patrol()
     with pytest.raises(ValidationError) as exc:
-        services.activity_transition(activity=patrol, to_status="cancelled", reason=" ", actor=owner_liaison)
+        lifecycle.activity_transition(activity=patrol, to_status="cancelled", reason=" ", actor=owner_liaison)
     assert "Say why" in messages_of(exc)
     patrol.refresh_from_db()
     assert patrol.status == "planned"
@@ -249,15 +250,15 @@ def test_report_after_completion_links_only_incidents_the_author_sees(
         occurred_at=own.occurred_at,
     )
     with pytest.raises(ValidationError):
-        services.patrol_report_save(patrol=patrol, actor=owner_liaison, summary="x", hours=8, distance_km=40)
+        patrols.patrol_report_save(patrol=patrol, actor=owner_liaison, summary="x", hours=8, distance_km=40)
     for step in ("under_way", "completed"):
-        patrol = services.activity_transition(activity=patrol, to_status=step, actor=owner_liaison)
+        patrol = lifecycle.activity_transition(activity=patrol, to_status=step, actor=owner_liaison)
     with pytest.raises(ValidationError) as exc:
-        services.patrol_report_save(
+        patrols.patrol_report_save(
             patrol=patrol, actor=owner_liaison, summary="x", hours=8, distance_km=40, incidents=[foreign]
         )
     assert "Only incidents you may see" in messages_of(exc)
-    report = services.patrol_report_save(
+    report = patrols.patrol_report_save(
         patrol=patrol, actor=owner_liaison, summary="Quiet night", hours=8, distance_km=40, incidents=[own]
     )
     assert list(report.incidents.all()) == [own]
@@ -271,8 +272,8 @@ def test_partner_reading_the_report_sees_only_incidents_shared_with_it(
     shared = make_incident("validated")
     secret = make_incident("validated", marking="RED", description="Red secret")
     for step in ("under_way", "completed"):
-        patrol = services.activity_transition(activity=patrol, to_status=step, actor=owner_liaison)
-    services.patrol_report_save(
+        patrol = lifecycle.activity_transition(activity=patrol, to_status=step, actor=owner_liaison)
+    patrols.patrol_report_save(
         patrol=patrol, actor=owner_liaison, summary="Two finds", hours=8, distance_km=40, incidents=[shared, secret]
     )
     client = verified_client(partner_officer)
@@ -285,9 +286,9 @@ def test_partner_reading_the_report_sees_only_incidents_shared_with_it(
 
 def test_asset_identifier_is_unique_per_agency(owner_liaison, partner_liaison, vessel):
     with pytest.raises(ValidationError) as exc:
-        services.asset_save(actor=owner_liaison, kind="vehicle", identifier="lt-101", name="Other")
+        asset_save(actor=owner_liaison, kind="vehicle", identifier="lt-101", name="Other")
     assert "already registered" in messages_of(exc)
-    services.asset_save(actor=partner_liaison, kind="vessel", identifier="LT-101", name="Same number elsewhere")
+    asset_save(actor=partner_liaison, kind="vessel", identifier="LT-101", name="Same number elsewhere")
     assert Asset.objects.filter(identifier__iexact="LT-101").count() == 2
 
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Country
-from training import services
 from training.models import Programme
+from training.services import courses, programmes
 
 
 def messages_of(exc):
@@ -21,7 +21,7 @@ def messages_of(exc):
 def programme(owner_liaison, owner_agency, partner_agency):
     """Funded by Finland (a partner state) for LT and PL agencies."""
     today = timezone.localdate()
-    return services.programme_save(
+    return programmes.programme_save(
         actor=owner_liaison,
         title="Document fraud training",
         source_kind="partner_state",
@@ -46,7 +46,7 @@ def test_programme_is_seen_by_participants_and_the_funding_state(programme, part
 
 def test_a_partner_state_source_needs_the_state(owner_liaison, owner_agency):
     with pytest.raises(ValidationError) as exc:
-        services.programme_save(
+        programmes.programme_save(
             actor=owner_liaison,
             title="x",
             source_kind="partner_state",
@@ -60,7 +60,7 @@ def test_a_partner_state_source_needs_the_state(owner_liaison, owner_agency):
 
 
 def test_spending_beyond_the_budget_is_refused(programme, owner_liaison):
-    services.spending_add(
+    programmes.spending_add(
         programme=programme,
         actor=owner_liaison,
         spent_on=timezone.localdate(),
@@ -68,7 +68,7 @@ def test_spending_beyond_the_budget_is_refused(programme, owner_liaison):
         description="Trainers",
     )
     with pytest.raises(ValidationError) as exc:
-        services.spending_add(
+        programmes.spending_add(
             programme=programme,
             actor=owner_liaison,
             spent_on=timezone.localdate(),
@@ -84,7 +84,7 @@ def test_course_trainees_come_from_participating_agencies(
 ):
     start = timezone.now() + datetime.timedelta(days=3)
     with pytest.raises(ValidationError) as exc:
-        services.course_save(
+        courses.course_save(
             programme=programme,
             actor=owner_liaison,
             title="Forged passports",
@@ -95,7 +95,7 @@ def test_course_trainees_come_from_participating_agencies(
             trainees=[outsider_officer],
         )
     assert "not from a participating agency" in messages_of(exc)
-    course = services.course_save(
+    course = courses.course_save(
         programme=programme,
         actor=owner_liaison,
         title="Forged passports",
@@ -105,22 +105,22 @@ def test_course_trainees_come_from_participating_agencies(
         ends_at=start + datetime.timedelta(days=2),
         trainees=[officer],
     )
-    services.course_transition(course=course, to_status="under_way", actor=owner_liaison)
-    services.course_transition(course=course, to_status="completed", actor=owner_liaison, completed=[officer])
+    courses.course_transition(course=course, to_status="under_way", actor=owner_liaison)
+    courses.course_transition(course=course, to_status="completed", actor=owner_liaison, completed=[officer])
     assert course.trainees.get().completed
 
 
 def test_indicator_progress_is_charted(programme, owner_liaison, verified_client, partner_officer):
-    indicator = services.indicator_save(
+    indicator = programmes.indicator_save(
         programme=programme, actor=owner_liaison, name="Officers certified", unit="officers", baseline=10, target=60
     )
     today = timezone.localdate()
     for days, value in ((90, 20), (30, 35)):
-        services.measurement_add(
+        programmes.measurement_add(
             indicator=indicator, actor=owner_liaison, measured_on=today - datetime.timedelta(days=days), value=value
         )
     with pytest.raises(ValidationError):
-        services.measurement_add(
+        programmes.measurement_add(
             indicator=indicator, actor=owner_liaison, measured_on=today + datetime.timedelta(days=1), value=1
         )
     page = (

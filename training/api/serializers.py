@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.models import Agency
 from training.models import (
     ActivityStatus,
     CorrectiveAction,
@@ -198,7 +199,9 @@ class AfterActionOut(serializers.Serializer):
 
 class ExerciseOut(serializers.ModelSerializer):
     host_agency = serializers.CharField(source="host_agency.code")
-    agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    agencies: serializers.SlugRelatedField[Agency] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     is_exercise = serializers.BooleanField(default=True, read_only=True, help_text="Always true: exercise play.")
 
     class Meta:
@@ -281,7 +284,9 @@ class IndicatorOut(serializers.Serializer):
 
 class ProgrammeOut(serializers.ModelSerializer):
     funder_country = serializers.CharField(source="funder_country_id", allow_null=True)
-    agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    agencies: serializers.SlugRelatedField[Agency] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     spent = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:

@@ -4,9 +4,13 @@ Read-only; plans are made in the portal's pages. Everything starts from the gate
 does not take part gets 404 as for a missing object.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,11 +43,12 @@ def _with_spent(programmes):
 class _List(GenericAPIView):
     required_scopes = READ
     filter_backends = ()
-    filter_in = ListFilterIn
-    search = None
+    serializer_class: type[serializers.BaseSerializer]  # set by each list
+    filter_in: type[serializers.Serializer] = ListFilterIn
+    search: Callable[..., Any] | None = None
 
     def rows(self, request, filters):
-        return self.search(request.user, **filters)
+        return self.search(request.user, **filters)  # type: ignore[misc]  # set where rows is not overridden
 
     def get(self, request):
         filters = self.filter_in(data=request.query_params)
