@@ -28,6 +28,7 @@ from agreements.forms import (
 )
 from agreements.models import AgreementStatus, DisputeMessage
 from portal.forms import add_errors
+from portal.views.helpers import perform
 
 # What the button that moves an agreement to each status says.
 TRANSITION_ACTIONS = {
@@ -167,16 +168,15 @@ def agreement_transition(request, pk, target):
 def agreement_amend(request, pk):
     agreement = selectors.agreement_get(request.user, pk)
     if request.method == "POST":
-        try:
-            new = services.agreement_amend(agreement=agreement, actor=request.user, request=request)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect("agreements:detail", agreement.pk)
-        messages.success(
-            request, _("Version %(n)s was drafted; it supersedes this one once in force.") % {"n": new.version}
+        new = perform(
+            request,
+            lambda new: _("Version %(n)s was drafted; it supersedes this one once in force.") % {"n": new.version},
+            services.agreement_amend,
+            agreement=agreement,
+            actor=request.user,
+            request=request,
         )
-        return redirect("agreements:detail", new.pk)
+        return redirect("agreements:detail", new.pk if new else agreement.pk)
     return render(
         request,
         "portal/confirm.html",
@@ -219,13 +219,14 @@ def clause_delete(request, pk, clause_pk):
     agreement = selectors.agreement_get(request.user, pk)
     clause = get_object_or_404(agreement.clauses, pk=clause_pk)
     if request.method == "POST":
-        try:
-            services.clause_delete(clause=clause, actor=request.user, request=request)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The clause was deleted."))
+        perform(
+            request,
+            _("The clause was deleted."),
+            services.clause_delete,
+            clause=clause,
+            actor=request.user,
+            request=request,
+        )
         return redirect("agreements:detail", agreement.pk)
     return render(
         request,

@@ -7,10 +7,8 @@ beat sweeper re-sends what is due or what no worker picked up. The tasks that ca
 in `alerts.tasks`; nothing here imports them.
 """
 
-import base64
 import contextlib
-import hashlib
-import hmac
+import datetime
 import json
 import random
 import urllib.error
@@ -22,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from standardwebhooks import Webhook
 
 from alerts.models import AlertDelivery, AlertStatus, AlertType, Channel, DeliveryState, Subscription
 from alerts.services import validate_endpoint
@@ -36,14 +35,10 @@ def pending(alert_id):
 
 
 def sign(message_id, timestamp, body, secrets_list):
-    """Standard Webhooks signatures: one `v1,<base64 HMAC-SHA256>` per secret (rotation)."""
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    signatures = []
-    for secret in secrets_list:
-        key = base64.b64decode(secret.removeprefix("whsec_"))
-        digest = hmac.new(key, signed, hashlib.sha256).digest()
-        signatures.append("v1," + base64.b64encode(digest).decode())
-    return " ".join(signatures)
+    """Standard Webhooks signatures, by its reference library: one `v1,<signature>` per secret
+    (both during a rotation). `timestamp` is the `webhook-timestamp` (whole seconds)."""
+    at = datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC)
+    return " ".join(Webhook(secret).sign(message_id, at, body.decode()) for secret in secrets_list)
 
 
 def retry_delay(attempt, retry_after=None):

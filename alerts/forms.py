@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from alerts.models import Channel
 from incidents.models import Severity
 from portal.choices import IncidentCategory
+from portal.geo import BBoxField
 
 
 def _split(text):
@@ -40,9 +41,7 @@ class SubscriptionForm(forms.Form):
     sectors = forms.CharField(
         label=_("Border sectors"), required=False, max_length=2000, help_text=_("Comma-separated; empty: every sector.")
     )
-    bbox = forms.CharField(
-        label=_("Map area"), required=False, help_text=_("west,south,east,north in decimal degrees; empty: anywhere.")
-    )
+    bbox = BBoxField(label=_("Map area"), help_text=_("west,south,east,north in decimal degrees; empty: anywhere."))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, subscription=None, **kwargs):
@@ -71,16 +70,3 @@ class SubscriptionForm(forms.Form):
 
     def clean_sectors(self):
         return _split(self.cleaned_data["sectors"])
-
-    def clean_bbox(self):
-        from incidents.selectors import parse_bbox
-
-        text = self.cleaned_data["bbox"].strip()
-        if not text:
-            return None
-        try:
-            return list(parse_bbox(text))
-        except ValueError as exc:
-            raise forms.ValidationError(
-                _("Give the area as west,south,east,north (%(rule)s).") % {"rule": exc}
-            ) from exc

@@ -31,7 +31,9 @@ from incidents import access
 from incidents.models import Severity
 from portal import audit
 from portal.gate import principal_country_id
+from portal.geo import check_bbox, in_bbox
 from portal.outbox import enqueue_on_commit
+from portal.roles import administers
 
 SEVERITY_ORDER = list(Severity.values)
 
@@ -77,13 +79,7 @@ def matches(subscription, incident):
         return False
     if subscription.sectors and incident.border_sector not in subscription.sectors:
         return False
-    if subscription.bbox:
-        if incident.latitude is None:
-            return False
-        west, south, east, north = subscription.bbox
-        if not (west <= float(incident.longitude) <= east and south <= float(incident.latitude) <= north):
-            return False
-    return True
+    return not subscription.bbox or in_bbox(subscription.bbox, incident.latitude, incident.longitude)
 
 
 # --- Subscriptions ------------------------------------------------------------------------------
@@ -119,9 +115,9 @@ def redeliver(*, delivery, actor, request=None):
     delivery = (
         AlertDelivery.objects.select_for_update().select_related("alert__incident", "subscription").get(pk=delivery.pk)
     )
-    receiver = getattr(actor, "is_agency_admin", False) and actor.agency_id == delivery.subscription.agency_id
-    sender = actor.agency_id == delivery.alert.incident.agency_id and (
-        getattr(actor, "is_supervisor", False) or getattr(actor, "is_agency_admin", False)
+    receiver = administers(actor, delivery.subscription.agency_id)
+    sender = administers(actor, delivery.alert.incident.agency_id) or (
+        getattr(actor, "is_supervisor", False) and actor.agency_id == delivery.alert.incident.agency_id
     )
     if not (receiver or sender):
         raise PermissionDenied(_("Only the receiving agency's administrators or the sender may send it again."))
@@ -197,7 +193,7 @@ def subscription_save(
 ):
     """Create or change a subscription of the administrator's own agency, validating the channel.
     A field not given keeps its value (its default for a new subscription)."""
-    if not (getattr(actor, "is_agency_admin", False) and actor.agency_id == agency.pk):
+    if not administers(actor, agency.pk):
         raise PermissionDenied(_("Only the agency's administrators manage its subscriptions."))
     if subscription is not None and subscription.agency_id != agency.pk:
         raise PermissionDenied(_("Only the agency's administrators manage its subscriptions."))
@@ -236,8 +232,9 @@ def subscription_save(
     elif not subscription.emails:
         errors["emails"] = _("Give at least one e-mail address.")
     if subscription.bbox is not None:
-        west, south, east, north = subscription.bbox
-        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        try:
+            subscription.bbox = list(check_bbox(subscription.bbox))
+        except ValueError:
             errors["bbox"] = _("The area must be west,south,east,north in decimal degrees.")
     if errors:
         raise ValidationError(errors)
@@ -257,7 +254,7 @@ def subscription_save(
 @transaction.atomic
 def subscription_rotate_secret(*, subscription, actor, request=None):
     """A new secret signs from now on; the previous one keeps signing too until the next rotation."""
-    if not (getattr(actor, "is_agency_admin", False) and actor.agency_id == subscription.agency_id):
+    if not administers(actor, subscription.agency_id):
         raise PermissionDenied
     subscription.secrets = [new_secret(), *subscription.secrets[:1]]
     subscription.save(update_fields=["secrets"])

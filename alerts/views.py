@@ -96,11 +96,9 @@ def subscription_rotate(request, pk):
     )
 
 
-@agency_admin_required
-@require_http_methods(["POST"])
-def delivery_redeliver(request, pk, delivery_pk):
-    subscription = _own(request, pk)
-    delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, subscription=subscription)
+def redeliver_button(request, delivery, back):
+    """The redeliver button of a dead letter, on the subscription ledger and on the sender's
+    incident page; the service decides who may press it."""
     perform(
         request,
         _("The alert is being sent again."),
@@ -109,4 +107,12 @@ def delivery_redeliver(request, pk, delivery_pk):
         actor=request.user,
         request=request,
     )
-    return redirect("subscription_detail", pk)
+    return redirect(back)
+
+
+@agency_admin_required
+@require_http_methods(["POST"])
+def delivery_redeliver(request, pk, delivery_pk):
+    subscription = _own(request, pk)
+    delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, subscription=subscription)
+    return redeliver_button(request, delivery, reverse("subscription_detail", args=[pk]))

@@ -34,11 +34,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents.models import PERSONAL_FIELDS
-from portal.choices import TLP
 
 SHAREABLE_STATES = {"validated", "shared"}
 # A closed incident keeps the shares it had (until their retention or agreement ends).
-KEEPS_SHARES_STATES = {"validated", "shared", "closed"}
 
 
 # --- The gate on querysets --------------------------------------------------------------------
@@ -161,7 +159,7 @@ def grant_end(grant, incident, now):
         return ShareEnd.RETENTION_ENDED
     if grant.valid_until is not None and grant.valid_until <= now:
         return ShareEnd.AGREEMENT_ENDED  # by its dates, before they were moved
-    if incident.status not in KEEPS_SHARES_STATES or incident.marking == TLP.RED:
+    if not incident.keeps_shares:
         return ShareEnd.NOT_SHAREABLE
     if not grant.clause.agreement.in_force_on(timezone.localdate(now)):
         return ShareEnd.AGREEMENT_ENDED

@@ -37,9 +37,9 @@ DESCRIPTIONS = {
 
 def _demo_subscriptions():
     """The Polish Border Guard receives webhooks on the demo receiver; Latvia gets e-mail."""
+    from alerts.management.commands.demo_receiver import DEMO_SUBSCRIPTION
     from alerts.models import Subscription
     from alerts.services import new_secret
-    from portal.management.commands.demo_receiver import DEMO_SUBSCRIPTION
 
     pl = Agency.objects.filter(code="PL-SG").first()
     lv = Agency.objects.filter(code="LV-SBG").first()

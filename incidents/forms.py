@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.models import Incident, IncidentStatus, Severity
 from incidents.services import INCIDENT_FIELDS
 from portal.choices import TLP, IncidentCategory
+from portal.geo import BBoxField
 from portal.models import Agency, Country
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -76,26 +77,13 @@ class IncidentFilterForm(forms.Form):
     )
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    bbox = forms.CharField(label=_("Map area"), required=False, help_text=_("west,south,east,north in decimal degrees"))
+    bbox = BBoxField(label=_("Map area"), help_text=_("west,south,east,north in decimal degrees"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["country"]).queryset = Country.objects.filter(
             agencies__isnull=False
         ).distinct()
-
-    def clean_bbox(self):
-        from incidents.selectors import parse_bbox
-
-        text = self.cleaned_data["bbox"].strip()
-        if not text:
-            return None
-        try:
-            return parse_bbox(text)
-        except ValueError as exc:
-            raise forms.ValidationError(
-                _("Give the area as west,south,east,north (%(rule)s).") % {"rule": exc}
-            ) from exc
 
 
 class AttachmentForm(forms.Form):

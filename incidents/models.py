@@ -190,8 +190,18 @@ class Incident(ChoiceLabels, models.Model):
     agency_code = property(_get_agency_code, _set_agency_code)
 
     @property
-    def is_shareable_status(self):
-        return self.status in {IncidentStatus.VALIDATED, IncidentStatus.SHARED}
+    def may_gain_shares(self):
+        """Validated (or already shared) and not TLP:RED: clauses may share it with more partners."""
+        return self.status in {IncidentStatus.VALIDATED, IncidentStatus.SHARED} and self.marking != TLP.RED
+
+    @property
+    def keeps_shares(self):
+        """What it takes to keep a share: a closed incident stays with partners until their
+        retention ends, but a draft (or one re-marked TLP:RED) is shared with nobody."""
+        return (
+            self.status in {IncidentStatus.VALIDATED, IncidentStatus.SHARED, IncidentStatus.CLOSED}
+            and self.marking != TLP.RED
+        )
 
 
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):

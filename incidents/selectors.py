@@ -123,17 +123,6 @@ def incident_counts(principal, weeks=12, now=None):
     }
 
 
-def parse_bbox(text):
-    """ "west,south,east,north" in decimal degrees, or a ValueError naming what is wrong."""
-    parts = [float(part) for part in text.split(",")]
-    if len(parts) != 4:
-        raise ValueError("four numbers: west,south,east,north")
-    west, south, east, north = parts
-    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        raise ValueError("west <= east within -180..180 and south <= north within -90..90")
-    return west, south, east, north
-
-
 def _text_search(incidents, q):
     """Full-text search on PostgreSQL (words, stems, quotes and minus signs as in web search);
     substring search elsewhere. References always match exactly or by prefix."""

@@ -53,12 +53,24 @@ SHARING_FIELDS = {"category", "marking", "has_personal_data"}
 
 
 def foreign_reads_record(*, actor, rows, action, request=None):
-    """Reads of other countries' incidents go to the audit log: one entry per answer.
-    `rows`: (incident id, owner country) of what was read."""
+    """Reads of other countries' incidents go to the audit log: one entry per answer (a list,
+    an export, a map). `rows`: (incident id, owner country) of what was read."""
     country_id = actor.agency.country_id
     foreign = [pk for pk, owner in rows if owner != country_id]
     if foreign:
         audit.record(action, actor=actor, request=request, details={"incidents": foreign})
+
+
+def foreign_list_record(*, actor, incidents, action, request=None):
+    """`foreign_reads_record` for incidents read as model instances."""
+    foreign_reads_record(actor=actor, rows=[(i.pk, i.country_id) for i in incidents], action=action, request=request)
+
+
+def foreign_read_record(*, actor, incident, action, request=None):
+    """One read of another country's incident (its page, a download, an API answer), written
+    against the incident, so its owner sees who read it."""
+    if incident.country_id != actor.agency.country_id:
+        audit.record(action, actor=actor, obj=incident, request=request, details={"owner_country": incident.country_id})
 
 
 def _owner_agency_member(user, incident):
@@ -108,7 +120,7 @@ def _may_file(actor):
 def _check_exercise(actor, exercise):
     """An exercise incident is filed by an agency taking part, while the exercise is under way."""
     from training.models import ActivityStatus, Exercise
-    from training.services import taking_part
+    from training.permissions import taking_part
 
     running = Exercise.objects.visible_to(actor).filter(pk=exercise.pk, status=ActivityStatus.UNDER_WAY).first()
     if running is None or actor.agency_id not in {agency.pk for agency in taking_part(running)}:

@@ -27,7 +27,6 @@ from incidents.models import (
     SharingResync,
 )
 from portal import audit
-from portal.choices import TLP
 from portal.models import Country
 from portal.outbox import enqueue_on_commit
 from portal.services import country_group
@@ -198,7 +197,7 @@ def sync_incident(incident, *, now=None, actor=None, changed=False):
         ended = access.grant_end(grant, incident, now)
         if ended is not None:
             _revoke(grant, ended, now)
-    if incident.is_shareable_status and incident.marking != TLP.RED:
+    if incident.may_gain_shares:
         granted = set(incident.grants.filter(revoked_at__isnull=True).values_list("country_id", "clause_id"))
         for country in _candidate_countries(incident):
             for basis in clauses_allowing(
@@ -224,7 +223,7 @@ def sync_incident(incident, *, now=None, actor=None, changed=False):
 
 def share_options(incident, now=None):
     """Partner countries an officer may share this incident with on request, with their clause."""
-    if not incident.is_shareable_status or incident.marking == TLP.RED:
+    if not incident.may_gain_shares:
         return []
     now = now or timezone.now()
     active = set(incident.grants.filter(revoked_at__isnull=True).values_list("country_id", flat=True))

@@ -5,7 +5,7 @@ import csv
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agreements.selectors import clause_sentence
 from alerts.models import AlertDelivery
-from alerts.services import redeliver
+from alerts.views import redeliver_button
 from incidents import access, selectors, services, sharing
 from incidents.forms import (
     AttachmentForm,
@@ -40,14 +40,6 @@ from portal.forms import add_errors
 from portal.views.helpers import perform
 
 
-def _audit_foreign_view(request, incident, action="incident.viewed"):
-    """Every view of another country's incident is written to the audit log."""
-    if incident.country_id != request.user.agency.country_id:
-        audit.record(
-            action, actor=request.user, obj=incident, request=request, details={"owner_country": incident.country_id}
-        )
-
-
 def _filtered(request):
     """The filter form and the list it selects, always from the gate."""
     filters = IncidentFilterForm(request.GET if request.GET else None)
@@ -62,7 +54,7 @@ def _filtered(request):
 def incident_list(request):
     filters, incidents, query = _filtered(request)
     rows, following = selectors.keyset_page(incidents, request.GET.get("after", ""), size=50)
-    _audit_export(request, rows, "incident.listed")
+    services.foreign_list_record(actor=request.user, incidents=rows, action="incident.listed", request=request)
     return render(
         request,
         "incidents/list.html",
@@ -90,12 +82,6 @@ def incident_map(request):
 EXPORT_LIMIT = 5000
 # The map draws the newest this many; it says so, and filters or a map area narrow it down.
 MAP_LIMIT = 500
-
-
-def _audit_export(request, incidents, action):
-    services.foreign_reads_record(
-        actor=request.user, rows=[(i.pk, i.country_id) for i in incidents], action=action, request=request
-    )
 
 
 @login_required
@@ -177,7 +163,7 @@ def incident_csv(request):
     """The filtered list as CSV, personal fields blank where the country may not receive them."""
     _filters, incidents, _query = _filtered(request)
     rows = [selectors.redact(i) for i in incidents[:EXPORT_LIMIT]]
-    _audit_export(request, rows, "incident.exported")
+    services.foreign_list_record(actor=request.user, incidents=rows, action="incident.exported", request=request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incidents-{timezone.localdate():%Y%m%d}.csv"'
     writer = csv.writer(response)
@@ -315,7 +301,7 @@ def incident_preview(request, pk):
 @login_required
 def incident_detail(request, pk):
     incident = selectors.incident_get(request.user, pk)
-    _audit_foreign_view(request, incident)
+    services.foreign_read_record(actor=request.user, incident=incident, action="incident.viewed", request=request)
     own = incident.country_id == request.user.agency.country_id
     grants = [(grant, clause_sentence(grant.clause)) for grant in selectors.grants_seen_by(request.user, incident)]
     viewers = (
@@ -452,7 +438,9 @@ def attachment_download(request, pk, attachment_pk):
         access.attachments_seen_by(incident, access.personal_data_visible(incident)), pk=attachment_pk
     )
     handle = attachment.file.open("rb")
-    _audit_foreign_view(request, incident, action="incident.attachment_downloaded")
+    services.foreign_read_record(
+        actor=request.user, incident=incident, action="incident.attachment_downloaded", request=request
+    )
     response = FileResponse(
         handle,
         as_attachment=not attachment.is_photo,
@@ -506,17 +494,8 @@ def handover_answer(request, pk, handover_pk, decision):
 @login_required
 @require_POST
 def alert_redeliver(request, pk, delivery_pk):
-    """The sender's redeliver button: supervisors and administrators of the reporting agency."""
+    """The sender's redeliver button (the service admits supervisors and administrators of the
+    reporting agency)."""
     incident = selectors.incident_get(request.user, pk)
-    if incident.agency_id != request.user.agency_id or not (request.user.is_supervisor or request.user.is_agency_admin):
-        raise PermissionDenied
     delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, alert__incident=incident)
-    perform(
-        request,
-        _("The alert is being sent again."),
-        redeliver,
-        delivery=delivery,
-        actor=request.user,
-        request=request,
-    )
-    return redirect("incidents:detail", pk)
+    return redeliver_button(request, delivery, reverse("incidents:detail", args=[pk]))

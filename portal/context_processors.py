@@ -3,6 +3,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.roles import administers
+
 
 def navigation(request):
     user = getattr(request, "user", None)
@@ -18,7 +20,7 @@ def navigation(request):
         (reverse("training:programme_list"), _("Programmes")),
     ]
     # A partner system (API key) reaching a page has no roles: it gets the plain entries.
-    if getattr(user, "is_agency_admin", False) and user.agency_id:
+    if administers(user):
         items.append((reverse("agency_user_list"), _("Users")))
         items.append((reverse("agency_api_key_list"), _("API keys")))
         items.append((reverse("subscription_list"), _("Alert subscriptions")))

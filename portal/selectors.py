@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from portal import audit
 from portal.models import ROLE_FIELDS, AgencyAPIKey, Role, User
+from portal.roles import administers
 
 
 def agency_users_for(user):
     """The users an agency administrator manages: those of their own agency, nobody else."""
-    if not (user.is_authenticated and getattr(user, "is_agency_admin", False) and user.agency_id):
+    if not administers(user):
         return User.objects.none()
     return User.objects.filter(agency_id=user.agency_id)
 
@@ -51,7 +52,7 @@ def locked_usernames(usernames):
 
 
 def agency_api_keys_for(user):
-    if not (user.is_authenticated and getattr(user, "is_agency_admin", False) and user.agency_id):
+    if not administers(user):
         return AgencyAPIKey.objects.none()
     return AgencyAPIKey.objects.filter(agency_id=user.agency_id).select_related("created_by")
 
@@ -65,6 +66,6 @@ def agency_api_key_get(*, user, prefix):
 
 def recent_security_events_for(user, limit=10):
     """Recent audit entries of the administrator's own agency, for the dashboard."""
-    if not (getattr(user, "is_agency_admin", False) and user.agency_id):
+    if not administers(user):
         return []
     return audit.recent(limit, agency_id=user.agency_id)

@@ -228,7 +228,9 @@ def _world_build():
     from portal.views.agency import USER_ACTIONS
     from tests.conftest import PDF_BYTES
     from tests.factories import AgencyFactory, TOTPDeviceFactory, UserFactory
-    from training import services as training
+    from training.services import courses, exercises, lessons, lifecycle, patrols, programmes
+    from training.services.assets import asset_save
+    from training.services.calendar import calendar_feed_issue
     from training.views import TRANSITION_ACTIONS
 
     now = timezone.now()
@@ -393,7 +395,7 @@ def _world_build():
 
     # Joint work of LT and PL under the LT-PL agreement.
     start = now + datetime.timedelta(days=1)
-    patrol = training.patrol_save(
+    patrol = patrols.patrol_save(
         actor=liaison["LT"],
         title="Secret patrol",
         agreement=lt_pl,
@@ -404,8 +406,8 @@ def _world_build():
         participants=[(agency["LT"], [reporter], []), (agency["PL"], [officer["PL"]], [])],
     )
     for step in ("under_way", "completed"):
-        patrol = training.activity_transition(activity=patrol, to_status=step, actor=liaison["LT"])
-    training.patrol_report_save(
+        patrol = lifecycle.activity_transition(activity=patrol, to_status=step, actor=liaison["LT"])
+    patrols.patrol_report_save(
         patrol=patrol,
         actor=liaison["LT"],
         summary="Secret patrol report",
@@ -413,7 +415,7 @@ def _world_build():
         distance_km=Decimal(20),
         incidents=[shared, strict, expired],  # PL's page of the report must list A alone
     )
-    exercise = training.exercise_save(
+    exercise = exercises.exercise_save(
         actor=liaison["LT"],
         title="Secret exercise",
         scenario="search_rescue",
@@ -424,10 +426,10 @@ def _world_build():
         objectives=["Secret objective"],
         description="Secret exercise description",
     )
-    participant = training.exercise_participant_add(
+    participant = exercises.exercise_participant_add(
         exercise=exercise, user=officer["PL"], role="player", actor=liaison["LT"]
     )
-    training.inject_add(
+    exercises.inject_add(
         exercise=exercise,
         at=exercise.starts_at + datetime.timedelta(hours=1),
         description="Secret inject",
@@ -435,18 +437,18 @@ def _world_build():
         actor=liaison["LT"],
     )
     for step in ("under_way", "completed"):
-        exercise = training.activity_transition(activity=exercise, to_status=step, actor=liaison["LT"])
-    training.after_action_save(
+        exercise = lifecycle.activity_transition(activity=exercise, to_status=step, actor=liaison["LT"])
+    lessons.after_action_save(
         exercise=exercise, actor=liaison["LT"], summary="Secret after-action", lessons_learned="Secret lessons"
     )
-    action = training.corrective_action_add(
+    action = lessons.corrective_action_add(
         exercise=exercise,
         actor=liaison["LT"],
         description="Secret corrective action",
         owner_agency=agency["LT"],
         due_on=today + datetime.timedelta(days=30),
     )
-    programme = training.programme_save(
+    programme = programmes.programme_save(
         actor=liaison["LT"],
         title="Secret programme",
         source_kind="eu_fund",
@@ -456,7 +458,7 @@ def _world_build():
         ends_on=today + datetime.timedelta(days=30),
         agencies=[agency["LT"], agency["PL"]],
     )
-    course = training.course_save(
+    course = courses.course_save(
         programme=programme,
         actor=liaison["LT"],
         title="Secret course",
@@ -466,13 +468,13 @@ def _world_build():
         ends_at=start + datetime.timedelta(hours=4),
         trainees=[reporter],
     )
-    indicator = training.indicator_save(
+    indicator = programmes.indicator_save(
         programme=programme, actor=liaison["LT"], name="Secret indicator", baseline=Decimal(0), target=Decimal(5)
     )
-    training.spending_add(
+    programmes.spending_add(
         programme=programme, actor=liaison["LT"], spent_on=today, amount=Decimal(100), description="Secret spending"
     )
-    asset = training.asset_save(actor=liaison["LT"], kind="vessel", identifier="LT-101", name="Kihnu")
+    asset = asset_save(actor=liaison["LT"], kind="vessel", identifier="LT-101", name="Kihnu")
     spare_key, _raw = portal.api_key_create(
         agency=agency["LT"],
         name="Secret spare key",
@@ -486,7 +488,7 @@ def _world_build():
         _key, raw = portal.api_key_create(
             agency=agency[code], name="Walk key", scopes=list(APIScope.values), expires_at=None, actor=user
         )
-        world.personas[code] = Persona(user, raw, training.calendar_feed_issue(user=user))
+        world.personas[code] = Persona(user, raw, calendar_feed_issue(user=user))
 
     lt, lt_and_pl = frozenset({OWNER}), frozenset({OWNER, PARTNER})
     everyone = None

@@ -15,6 +15,7 @@ from incidents.models import (
 from incidents.services import INCIDENT_FIELDS
 from portal.api.serializers import PlannedListSerializer, PlannedRepresentation
 from portal.choices import TLP, IncidentCategory
+from portal.geo import parse_bbox
 from portal.models import Country
 
 
@@ -93,8 +94,6 @@ class IncidentFilterIn(serializers.Serializer):
     bbox = serializers.CharField(required=False, help_text="Map area: west,south,east,north in decimal degrees.")
 
     def validate_bbox(self, value):
-        from incidents.selectors import parse_bbox
-
         try:
             return parse_bbox(value)
         except ValueError as exc:

@@ -41,12 +41,6 @@ class IncidentCursor(PortalCursorPagination):
     max_page_size = 200
 
 
-def _audit_foreign(request, incidents, action):
-    services.foreign_reads_record(
-        actor=request.user, rows=[(i.pk, i.country_id) for i in incidents], action=action, request=request
-    )
-
-
 FILTER_NAMES = frozenset(IncidentFilterIn._declared_fields)
 
 
@@ -76,7 +70,7 @@ class IncidentListCreate(GenericAPIView):
             selectors.redact(i)
             for i in self.paginate_queryset(incidents)  # type: ignore[union-attr]  # never None: there is a page size
         ]
-        _audit_foreign(request, page, "incident.listed")
+        services.foreign_list_record(actor=request.user, incidents=page, action="incident.listed", request=request)
         return self.get_paginated_response(IncidentOut(page, many=True).data)
 
     @extend_schema(request=IncidentIn, responses={201: IncidentOut, **INVALID, **FORBIDDEN})
@@ -117,7 +111,7 @@ class IncidentDetail(APIView):
     @extend_schema(responses={200: IncidentDetailOut, **FORBIDDEN, **NOT_FOUND})
     def get(self, request, pk):
         incident = selectors.incident_get(request.user, pk)
-        _audit_foreign(request, [incident], "incident.viewed")
+        services.foreign_read_record(actor=request.user, incident=incident, action="incident.viewed", request=request)
         grants = selectors.grants_seen_by(request.user, incident)
         return Response(IncidentDetailOut(incident, context={"grants": grants}).data)
 
@@ -142,7 +136,7 @@ class IncidentComments(APIView):
     @extend_schema(responses={200: CommentOut(many=True), **FORBIDDEN, **NOT_FOUND})
     def get(self, request, pk):
         incident = selectors.incident_get(request.user, pk)
-        _audit_foreign(request, [incident], "incident.viewed")
+        services.foreign_read_record(actor=request.user, incident=incident, action="incident.viewed", request=request)
         comments = access.comments_seen_by(incident, principal_country_id(request.user))
         return Response(CommentOut(comments, many=True).data)
 
@@ -169,7 +163,7 @@ class IncidentStix(APIView):
     @extend_schema(responses={(200, "application/stix+json"): OpenApiTypes.OBJECT, **FORBIDDEN, **NOT_FOUND})
     def get(self, request, pk):
         incident = selectors.incident_get(request.user, pk)
-        _audit_foreign(request, [incident], "incident.exported")
+        services.foreign_read_record(actor=request.user, incident=incident, action="incident.exported", request=request)
         return HttpResponse(incident_bundle(incident).serialize(), content_type="application/stix+json;version=2.1")
 
 

@@ -1,6 +1,8 @@
 """Agency administrators manage their own agency's users and API keys."""
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,13 +16,15 @@ from django.views.decorators.http import require_http_methods
 
 from portal import selectors, services
 from portal.forms import AgencyUserForm, APIKeyForm, UserSearchForm, add_errors
+from portal.roles import administers
+from portal.views.helpers import perform
 
 
 def agency_admin_required(view):
     @wraps(view)
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not (request.user.is_agency_admin and request.user.agency_id):
+        if not administers(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -139,22 +143,16 @@ def user_action(request, pk, action):
     if action not in USER_ACTIONS:
         return redirect("agency_user_detail", pk=managed.pk)
     if request.method == "POST":
-        try:
-            if action in {"deactivate", "activate"}:
-                services.user_set_active(user=managed, active=action == "activate", actor=request.user, request=request)
-                messages.success(
-                    request,
-                    _("The user was deactivated.") if action == "deactivate" else _("The user was reactivated."),
-                )
-            elif action == "unlock":
-                services.user_unlock(user=managed, actor=request.user, request=request)
-                messages.success(request, _("Sign-in was unlocked."))
-            else:
-                services.mfa_reset(user=managed, actor=request.user, request=request)
-                messages.success(request, _("Two-factor sign-in was reset; the user enrols again at next sign-in."))
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+        service: Callable[..., Any]
+        if action in {"deactivate", "activate"}:
+            service, extra = services.user_set_active, {"active": action == "activate"}
+            done = _("The user was deactivated.") if action == "deactivate" else _("The user was reactivated.")
+        elif action == "unlock":
+            service, extra, done = services.user_unlock, {}, _("Sign-in was unlocked.")
+        else:
+            service, extra = services.mfa_reset, {}
+            done = _("Two-factor sign-in was reset; the user enrols again at next sign-in.")
+        perform(request, done, service, user=managed, actor=request.user, request=request, **extra)
         return redirect("agency_user_detail", pk=managed.pk)
     cancel_url = reverse("agency_user_detail", args=[managed.pk])
     context = {"subject": managed, "cancel_url": cancel_url, **USER_ACTIONS[action]}

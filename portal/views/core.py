@@ -17,6 +17,7 @@ from portal import audit, registry, selectors, services
 from portal.api.exceptions import json_error
 from portal.celery import app as celery_app
 from portal.models import Heartbeat
+from portal.roles import administers
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def dashboard(request):
             if (shown := panel.context(user)) is not None
         ],
     }
-    if user.is_agency_admin and user.agency_id:
+    if administers(user):
         context["agency_user_count"] = selectors.agency_users_for(user).filter(is_active=True).count()
         context["agency_key_count"] = sum(
             1 for key in selectors.agency_api_keys_for(user).filter(revoked=False) if key.state == "active"

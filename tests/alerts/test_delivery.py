@@ -1,7 +1,6 @@
 """Alerts: written with the share (outbox), fanned out to subscriptions, pushed to webhooks signed
 by the Standard Webhooks scheme, retried from the row, dead-lettered and redelivered."""
 
-import base64
 from datetime import timedelta
 
 import pytest
@@ -27,7 +26,7 @@ def receiver():
 
 @pytest.fixture
 def subscription(receiver, partner_agency):
-    secret = "whsec_" + base64.b64encode(receiver.key).decode()
+    secret = receiver.secret
     return Subscription.objects.create(
         agency=partner_agency,
         name="Gateway",

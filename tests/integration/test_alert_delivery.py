@@ -1,7 +1,6 @@
 """Alert delivery with real processes: a Celery worker on a Redis server of the test's own, and a
 partner's HTTP server on 127.0.0.1 that checks signatures and records webhook-ids."""
 
-import base64
 
 import pytest
 
@@ -33,7 +32,7 @@ def receiver():
 def subscribed(receiver, partner_agency, settings):
     settings.ALERTS_RETRY_SCHEDULE = [1, 1, 1]
     settings.ALERTS_STUCK_AFTER = 2
-    secret = "whsec_" + base64.b64encode(receiver.key).decode()
+    secret = receiver.secret
     return Subscription.objects.create(
         agency=partner_agency, name="Gateway", channel="webhook", url=receiver.url, secrets=[secret]
     )
