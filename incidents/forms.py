@@ -5,6 +5,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from incidents import exercises
 from incidents.models import Incident, IncidentStatus, Severity
 from incidents.services import INCIDENT_FIELDS
 from portal.choices import TLP, IncidentCategory
@@ -33,9 +34,7 @@ class IncidentForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None and user is not None:
-            from training.selectors import exercises_running_for
-
-            running = exercises_running_for(user)
+            running = exercises.running_for(user)
             if running.exists():
                 self.fields["exercise"] = forms.ModelChoiceField(
                     label=_("Filed in exercise"),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import access, sharing, uploads
+from incidents import access, exercises, sharing, uploads
 from incidents.models import (
     HANDOVER_HOURS,
     PERSONAL_FIELDS,
@@ -117,16 +117,6 @@ def _may_file(actor):
     return getattr(actor, "is_officer", False) or getattr(actor, "is_supervisor", False)
 
 
-def _check_exercise(actor, exercise):
-    """An exercise incident is filed by an agency taking part, while the exercise is under way."""
-    from training.models import ActivityStatus, Exercise
-    from training.permissions import taking_part
-
-    running = Exercise.objects.visible_to(actor).filter(pk=exercise.pk, status=ActivityStatus.UNDER_WAY).first()
-    if running is None or actor.agency_id not in {agency.pk for agency in taking_part(running)}:
-        raise ValidationError({"exercise": _("Choose an exercise under way that your agency takes part in.")})
-
-
 @transaction.atomic
 def incident_create(*, actor, follow_up_of=None, exercise=None, request=None, **fields):
     """File a draft. Officers file for their own agency; follow-ups link to the first report.
@@ -136,7 +126,7 @@ def incident_create(*, actor, follow_up_of=None, exercise=None, request=None, **
     if not actor.agency_id or not actor.agency.is_active:
         raise PermissionDenied(_("Your account belongs to no active agency."))
     if exercise is not None:
-        _check_exercise(actor, exercise)
+        exercises.check(actor, exercise)
     elif follow_up_of is not None and follow_up_of.exercise_id:
         exercise = follow_up_of.exercise  # a follow-up to exercise play is exercise play
     now = timezone.now()

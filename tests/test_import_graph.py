@@ -94,3 +94,25 @@ def test_no_module_imports_itself_back():
 @pytest.mark.parametrize("module", ["alerts.services", "alerts.delivery", "alerts.tasks", "incidents.sharing"])
 def test_alerts_and_sharing_are_in_no_cycle(module):
     assert not any(module in component for component in cycles(import_graph(project_modules())))
+
+
+# Which apps each app may import: the core none, and nothing imports training (the top).
+ALLOWED = {
+    "portal": set(),
+    "agreements": {"portal"},
+    "incidents": {"portal", "agreements", "alerts"},
+    "alerts": {"portal", "incidents"},
+    "training": {"portal", "agreements", "incidents"},
+}
+
+
+def test_apps_import_only_the_layers_below_them():
+    graph = import_graph(project_modules())
+    found = {
+        (name, target)
+        for name, targets in graph.items()
+        for target in targets
+        if target.split(".")[0] != name.split(".")[0]
+        and target.split(".")[0] not in ALLOWED[name.split(".")[0]]
+    }
+    assert not found, sorted(found)

@@ -8,12 +8,17 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         from agreements.services import document_version_added
+        from incidents import exercises
         from portal import registry
+        from training.selectors import exercises_running_for
         from training.services.lessons import close_actions_for_new_version
 
         registry.add_api_routes("patrols/", "training.api.urls.patrol_patterns")
         registry.add_api_routes("exercises/", "training.api.urls.exercise_patterns")
         registry.add_api_routes("programmes/", "training.api.urls.programme_patterns")
+
+        # Incidents are filed in the exercises under way that the agency takes part in.
+        exercises.connect(exercises_running_for)
 
         # A new version of an SOP document closes the corrective actions waiting for it.
         document_version_added.connect(

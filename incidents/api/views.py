@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents import access, selectors, services
+from incidents import access, exercises, selectors, services
 from incidents.api.serializers import (
     CommentIn,
     CommentOut,
@@ -26,7 +26,6 @@ from portal.api.common import FORBIDDEN, INVALID, INVALID_CURSOR, NOT_FOUND, cal
 from portal.api.pagination import PortalCursorPagination
 from portal.gate import principal_country_id
 from portal.models import APIScope
-from training.models import Exercise
 
 READ = {"GET": APIScope.INCIDENTS_READ}
 WRITE = {"GET": APIScope.INCIDENTS_READ, "POST": APIScope.INCIDENTS_WRITE}
@@ -90,7 +89,7 @@ class IncidentListCreate(GenericAPIView):
                 ) from None
         exercise_id = fields.pop("exercise", None)
         if exercise_id is not None:
-            fields["exercise"] = Exercise.objects.visible_to(request.user).filter(pk=exercise_id).first()
+            fields["exercise"] = exercises.get_running(request.user, exercise_id)
             if fields["exercise"] is None:
                 raise serializers.ValidationError(
                     {"exercise": [_("Choose an exercise under way that your agency takes part in.")]}

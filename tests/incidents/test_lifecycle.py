@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident
+from tests.conftest import require
 from tests.factories import UserFactory
 from tests.helpers import audit_log
 
@@ -125,8 +126,8 @@ def test_partner_comments_on_a_shared_incident_outsider_cannot(
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_filing_never_duplicates_a_reference(owner_agency):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under real concurrency are exercised on PostgreSQL")
+    # Row locks under real concurrency: PostgreSQL (CI fails rather than skips without it).
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     officers = [UserFactory(username=f"lt.o{i}", agency=owner_agency) for i in range(6)]
     errors, barrier = [], threading.Barrier(len(officers))
 

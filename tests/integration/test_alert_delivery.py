@@ -1,7 +1,6 @@
 """Alert delivery with real processes: a Celery worker on a Redis server of the test's own, and a
 partner's HTTP server on 127.0.0.1 that checks signatures and records webhook-ids."""
 
-
 import pytest
 
 from alerts import services as alert_services
