@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
+from incidents.gate import seen_by
 from portal.choices import TLP, IncidentCategory
 from portal.gate import GatedQuerySet, principal_country_id
 from portal.models import ChoiceLabels
@@ -68,12 +69,10 @@ class IncidentQuerySet(GatedQuerySet):
         duplicates), rather than EXISTS: lists can then be read in the index's order. Each
         incident is annotated with its personal-data window, and with `listed_at`, the index's
         copy of `occurred_at` that keyset pagination filters and orders on."""
-        from incidents import access
-
         country_id = principal_country_id(principal)
         if country_id is None:
             return self.none()
-        return access.seen_by(self, country_id, at or timezone.now())
+        return seen_by(self, country_id, at or timezone.now())
 
 
 class Incident(ChoiceLabels, models.Model):
