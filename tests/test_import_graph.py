@@ -104,12 +104,14 @@ ALLOWED = {
 
 
 def test_apps_import_only_the_layers_below_them():
+    def app(module):
+        return module.split(".")[0]
+
     graph = import_graph(project_modules())
     found = {
         (name, target)
         for name, targets in graph.items()
         for target in targets
-        if target.split(".")[0] != name.split(".")[0]
-        and target.split(".")[0] not in ALLOWED[name.split(".")[0]]
+        if app(target) != app(name) and app(target) not in ALLOWED[app(name)]
     }
     assert not found, sorted(found)
