@@ -114,7 +114,18 @@ class PortalOTPMiddleware(OTPMiddleware):
     """django-otp's middleware, without a query of its own when the session was verified with the
     person's confirmed authenticator: that device's existence, owner and confirmation were read
     with the person. The device itself is loaded only if something asks for it. Any other case
-    (several devices, a device since removed) takes django-otp's own path."""
+    (several devices, a device since removed) takes django-otp's own path.
+
+    django-otp (1.7) offers no public way to change how the verifying device is found: its
+    middleware resolves `request.user` through its private `_verify_user_sync` (which calls
+    `_init_user_fields`, then `_finalize_device` on the device named in the session), and only
+    those methods see both the person and the session. This override replaces
+    `_verify_user_sync`, calls `_init_user_fields`, and reproduces what `_finalize_device`
+    checks (the device is the person's and confirmed: the person's query read exactly that).
+    `tests/portal/test_otp_middleware.py` pins those methods (names, signatures and code) and
+    checks that the portal's middleware and django-otp's agree in every case, so that a
+    django-otp upgrade changing them fails there rather than changing who counts as verified.
+    The async path (`auser`) is django-otp's own."""
 
     def _verify_user_sync(self, request, user):
         confirmed_id = getattr(user, "confirmed_totp_id", None)

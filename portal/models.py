@@ -187,16 +187,65 @@ class ChoiceLabels:
 
     Django's own builds a dict of every choice on each call, translating every lazy label to hash
     it; a list of fifty incidents with four such columns spent more time there than anywhere
-    else. Only the label shown is translated here, in the active language."""
+    else. Only the label shown is translated here, in the active language.
 
-    _choice_labels: dict[models.Field, dict] = {}
+    Django generates `get_<field>_display()` from its private `Model._get_FIELD_display`, and
+    offers no public hook to change how; what it documents is the method itself, and that a
+    model may define its own. So, once each model class is prepared (`class_prepared`), the
+    mixin puts its own method in place of each one Django generated on that class, and leaves
+    alone any the model's body defines (as Django does). Choices given by a callable are read
+    on every call, as Django reads them. `tests/portal/test_choice_labels.py` checks every field
+    with choices of the portal against Django's own display, in English and French."""
 
-    def _get_FIELD_display(self, field):
-        labels = ChoiceLabels._choice_labels.get(field)
-        if labels is None:
-            labels = ChoiceLabels._choice_labels[field] = dict(field.flatchoices)
-        value = getattr(self, field.attname)
-        return force_str(labels.get(value, value), strings_only=True)
+    def __init_subclass__(cls, **kwargs):
+        from django.db.models.signals import class_prepared
+
+        super().__init_subclass__(**kwargs)
+        # Defined in the class body; Django adds the generated ones later, with the fields.
+        own = {name for name in vars(cls) if name.startswith("get_") and name.endswith("_display")}
+
+        def prepared(sender, **kwargs):
+            class_prepared.disconnect(prepared, sender=cls)
+            meta = sender._meta  # the fields Django contributed to this class (its generated methods are on it)
+            for field in [*meta.local_fields, *meta.local_many_to_many, *meta.private_fields]:
+                name = f"get_{field.name}_display"
+                if getattr(field, "choices", None) is not None and name in vars(sender) and name not in own:
+                    setattr(sender, name, ChoiceLabels._display(field, name))
+
+        class_prepared.connect(prepared, sender=cls, weak=False)
+
+    @staticmethod
+    def _display(field, name):
+        from django.utils.hashable import make_hashable
+
+        attname = field.attname
+        labels: dict | None = None
+
+        def display(self):
+            nonlocal labels
+            value = getattr(self, attname)
+            choices = labels
+            if choices is None:
+                choices = {make_hashable(choice): shown for choice, shown in ChoiceLabels._flat(field.choices)}
+                if isinstance(field.choices, list | tuple):  # not a callable's, read anew each time
+                    labels = choices
+            try:
+                label = choices.get(value, value)
+            except TypeError:  # an unhashable value (say, of a JSONField), as Django looks it up
+                label = choices.get(make_hashable(value), value)
+            return force_str(label, strings_only=True)
+
+        display.__name__ = display.__qualname__ = name
+        return display
+
+    @staticmethod
+    def _flat(choices):
+        """(value, label) of every choice, those of groups included."""
+        for value, label in choices:
+            if isinstance(label, list | tuple):
+                yield from label
+            else:
+                yield value, label
 
 
 class AppendOnlyError(Exception):

@@ -9,6 +9,13 @@ parsed in Python: a sixth of the CPU time of a 50-row page of incidents (Django 
 The loader here has the same result as Django's, `value.replace(tzinfo=<connection time zone>)`,
 but hands the parsing to the loader psycopg itself uses for `timestamptz` (the compiled one
 when `psycopg-binary` is installed, the Python one otherwise). Everything else is Django's.
+
+Django has no public setting for this: the backend builds on Django's adapters for a connection
+(`psycopg_any.get_adapters_template`, not a public API) and on its cursors registering a loader
+of their own unless the connection's loader has the `timezone` they expect. The tests of
+`tests/portal/test_database.py` compare the results with Django's on PostgreSQL (they fail,
+rather than skip, in CI when PostgreSQL is missing) and pin that Django code, so that a Django
+upgrade changing it fails there.
 """
 
 import functools

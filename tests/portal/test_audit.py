@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from portal import audit
 from portal.models import AppendOnlyError, AuditEntry, AuditQueueEntry
+from tests.conftest import require
 
 
 def write_entries(actor, count=5):
@@ -82,8 +83,9 @@ def test_orm_refuses_to_change_or_delete_entries(officer):
 
 
 def test_database_refuses_updates_on_postgresql(officer):
-    if connection.vendor != "postgresql":
-        pytest.skip("the append-only trigger exists on PostgreSQL; SQLite relies on the model guard")
+    # The append-only trigger exists on PostgreSQL; SQLite relies on the model guard. In CI
+    # (PORTAL_REQUIRE_SERVICES=1) a missing PostgreSQL fails rather than skips.
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     entry = write_entries(officer, 1)[0]
     with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE portal_auditentry SET action = 'x' WHERE id = %s", [entry.pk])
@@ -161,8 +163,8 @@ def test_entry_of_rolled_back_action_disappears_with_it(officer):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_large_log_is_verified_in_parallel_with_the_same_answer(officer, monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("the log is split over processes on PostgreSQL only")
+    # The log is split over processes on PostgreSQL only.
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     monkeypatch.setattr(audit, "PARALLEL_FROM", 0)
     entries = write_entries(officer, 9)
     assert audit.verify_chain().ok and audit.verify_chain().checked == AuditEntry.objects.count()

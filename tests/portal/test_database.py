@@ -10,6 +10,7 @@ from django.utils import timezone
 from psycopg.pq import Format
 
 from portal.models import User
+from tests.conftest import require
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("the PostgreSQL backend is exercised on PostgreSQL")
+    # Skipped on a laptop with SQLite; in CI (PORTAL_REQUIRE_SERVICES=1) a missing PostgreSQL fails.
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
 
 
 def test_time_stamps_are_aware_utc_datetimes_equal_to_what_was_stored(postgresql):
@@ -68,3 +69,32 @@ def test_a_connection_in_another_time_zone_gets_djangos_result(postgresql):
         assert loader.load(b"2026-01-01 12:00:00+00") == datetime.datetime(2026, 1, 1, 12, tzinfo=warsaw)
         utc = adapters_template(True, datetime.UTC).get_loader(oid, Format.TEXT)(oid, cursor.cursor)
         assert utc.load == utc._parse
+
+
+# Digests of the Django code (5.2) `portal.postgresql` builds on: the adapters Django gives each
+# connection, its time-stamp loader, and the cursor's check of the loader's `timezone` before it
+# registers one of its own. A digest that no longer matches means Django changed that code (for
+# instance by fixing ticket #36960): read the new code, check the backend against it (the tests
+# above compare results on PostgreSQL), then record the new digest.
+DJANGO_CODE = {
+    "psycopg_any.get_adapters_template": "25ba152d1ff913e7",
+    "psycopg_any.register_tzloader": "148bdfc0e731c30e",
+    "psycopg_any.BaseTzLoader": "4c1a54456d8cfdd2",
+    "base.DatabaseWrapper.get_connection_params": "d08f4eb7685cbe1c",
+    "base.DatabaseWrapper.create_cursor": "8210108016843b5a",
+}
+
+
+def test_the_django_code_the_backend_builds_on_is_unchanged():
+    import hashlib
+    import inspect
+    import textwrap
+
+    from django.db.backends.postgresql import base, psycopg_any
+
+    def digest(name):
+        obj = eval(name, {"base": base, "psycopg_any": psycopg_any})  # noqa: S307  (names of the table above)
+        return hashlib.sha256(textwrap.dedent(inspect.getsource(obj)).encode()).hexdigest()[:16]
+
+    changed = {name: digest(name) for name, expected in DJANGO_CODE.items() if digest(name) != expected}
+    assert not changed, f"Django changed {sorted(changed)}: check portal/postgresql against it, then record {changed}"
