@@ -17,7 +17,7 @@ from alerts import delivery as alert_delivery
 from alerts import services as alert_services
 from alerts.models import Alert, AlertDelivery, DeliveryState, Subscription
 from incidents import access, selectors, services, sharing
-from incidents.models import Incident
+from incidents.models import Incident, ShareGrant
 from portal.models import APIScope, Country
 from tests.conftest import make_verified
 from tests.factories import AgencyFactory, UserFactory
@@ -158,6 +158,27 @@ def test_a_share_ended_by_date_stays_ended_when_the_date_is_moved_later(
         "Alert",
     ]
     assert Incident.objects.visible_to(partner_officer).exists()
+
+
+def test_grants_made_before_their_end_was_recorded_get_it_from_the_migration(expiring, shared_incident):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("incidents.migrations.0011_share_grant_valid_until")
+    grant = shared_incident.grants.get()
+    expected = grant.valid_until
+    assert expected == grant_end_of_day(expiring.expires_on)
+    ShareGrant.objects.filter(pk=grant.pk).update(valid_until=None)
+    migration.backfill(apps, None)
+    grant.refresh_from_db()
+    assert grant.valid_until == expected
+
+
+def grant_end_of_day(day):
+    from agreements.models import end_of_day
+
+    return end_of_day(day)
 
 
 def test_an_agreement_that_renews_itself_keeps_sharing_past_its_expiry_date(
