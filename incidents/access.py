@@ -33,10 +33,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents.gate import open_at, open_q, seen_by
+from incidents.gate import open_at, open_q
 from incidents.models import PERSONAL_FIELDS
-
-__all__ = ["open_at", "open_q", "seen_by"]  # the query half of the rule, kept in incidents.gate
 
 SHAREABLE_STATES = {"validated", "shared"}
 # A closed incident keeps the shares it had (until their retention or agreement ends).
@@ -103,14 +101,13 @@ def grant_valid_until(grant, now=None):
     return grant.expires_at if ends is None else min(grant.expires_at, ends)
 
 
-def index_rows(incident, now):
-    """{country id: index row values} of an incident from its active grants."""
+def index_rows(incident, now, grants):
+    """{country id: index row values} of an incident from its active (unrevoked) grants."""
     rows = {
         incident.country_id: {"expires_at": None, "personal_data": True, "personal_data_until": None, "is_owner": True}
     }
-    grants = incident.grants.filter(revoked_at__isnull=True, expires_at__gt=now).select_related("clause__agreement")
     for grant in grants:
-        if grant.country_id == incident.country_id:
+        if grant.country_id == incident.country_id or grant.expires_at <= now:
             continue
         until = grant_valid_until(grant, now)
         if until <= now:

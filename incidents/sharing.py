@@ -116,7 +116,13 @@ def refresh_visibility(incident, now=None, changed=False):
     seeing it when `changed`; deliveries not yet sent to a country that stopped are cancelled,
     and stored alerts lose the personal data their receiver may no longer see."""
     now = now or timezone.now()
-    rows = access.index_rows(incident, now)
+    grants = list(incident.grants.filter(revoked_at__isnull=True).select_related("clause__agreement"))
+    for grant in grants:  # each grant's end as computed now; once passed, it stays the end
+        until = access.grant_valid_until(grant, now)
+        if grant.valid_until != until:
+            grant.valid_until = until
+            grant.save(update_fields=["valid_until"])
+    rows = access.index_rows(incident, now, grants)
     index = IncidentVisibility.objects.filter(content_object=incident)
     # Whether each partner's window was still open: one that ended in time is no longer seen.
     was_open = {
@@ -209,11 +215,6 @@ def sync_incident(incident, *, now=None, actor=None, changed=False):
             ):
                 if basis.automatic and (country.pk, basis.clause.pk) not in granted:
                     _grant(incident, basis, country, now, actor=actor)
-    for grant in incident.grants.filter(revoked_at__isnull=True).select_related("clause__agreement"):
-        until = access.grant_valid_until(grant, now)
-        if grant.valid_until != until:
-            grant.valid_until = until
-            grant.save(update_fields=["valid_until"])
     if incident.status == IncidentStatus.VALIDATED and incident.grants.filter(revoked_at__isnull=True).exists():
         incident.status = IncidentStatus.SHARED
         incident.save(update_fields=["status", "updated_at"])

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from portal import gate
+from portal.roles import administers
 from training.models import Patrol, Programme
 from training.selectors import exercises_running_for
 
@@ -55,7 +56,7 @@ def require_manager(user, obj):
 
 def may_register_assets(user):
     """Planners and agency administrators keep their agency's register of vessels and vehicles."""
-    return is_planner(user) or getattr(user, "is_agency_admin", False)
+    return is_planner(user) or administers(user)
 
 
 def require_asset_keeper(user, asset=None):
