@@ -1,37 +1,80 @@
-"""Push delivery of alerts: signing, posting, claiming, recording and sweeping.
+"""Push delivery of alerts: the event, signing, posting, claiming, recording and sweeping.
 
 Each matching subscription of an alert has an `AlertDelivery` row. A worker claims the row for
-one attempt (a second worker finds nothing to take), sends what the receiving country may see at
-that moment, and records the outcome on the row; retries are scheduled on the row itself, and a
-beat sweeper re-sends what is due or what no worker picked up. The tasks that call this module are
-in `alerts.tasks`; nothing here imports them.
+one attempt (a second worker finds nothing to take, and a subscription never has more than
+ALERTS_MAX_IN_FLIGHT_PER_ENDPOINT attempts at once), sends what the receiving country may see at
+that moment, and records the outcome on the row. Every attempt ends in a recorded outcome, a
+malformed answer or an exception included; retries are scheduled on the row, and a beat sweeper
+sends what is due and frees what a killed worker left half-sent. The row says when a message was
+last handed to the broker (`enqueued_at`), so the sweeper never piles a second one on a waiting
+one. The tasks that call this module are in `alerts.tasks`; nothing here imports them.
+
+Webhooks follow Standard Webhooks: the body is the event envelope (`type`, `timestamp`, `data`,
+with `data` the pull feed's item), signed by the reference library; only a 2xx is a delivery,
+a 3xx is a failed attempt and is never followed, a 410 switches the subscription off, and a
+`Retry-After` (seconds or an HTTP date) postpones the retry.
 """
 
-import contextlib
 import datetime
+import email.utils
 import json
 import random
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
+import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
-from alerts.models import AlertDelivery, AlertStatus, AlertType, Channel, DeliveryState, Subscription
-from alerts.services import validate_endpoint
+from alerts import http
+from alerts.feed import sequence
+from alerts.models import (
+    AlertDelivery,
+    AlertStatus,
+    AlertType,
+    CancelReason,
+    Channel,
+    DeliveryState,
+    Subscription,
+)
+from alerts.services import cancel_waiting, validate_endpoint
 from incidents import access
+from portal.outbox import send
+
+DELIVER = "alerts.tasks.deliver_alert"
+
+# The event types of the webhook envelope, one per kind of alert (documented in the OpenAPI
+# schema's `webhooks`).
+EVENT_TYPES = {
+    AlertType.ALERT: "incident.alert",
+    AlertType.UPDATE: "incident.update",
+    AlertType.CANCEL: "incident.cancel",
+}
 
 
-def pending(alert_id):
-    """The deliveries of an alert still waiting for their first attempt (the fan-out)."""
-    return list(
-        AlertDelivery.objects.filter(alert_id=alert_id, state=DeliveryState.PENDING).values_list("pk", flat=True)
-    )
+def pending(alert_id, now=None):
+    """The deliveries of an alert still waiting for their first message (the fan-out); they are
+    marked as handed to the broker."""
+    rows = AlertDelivery.objects.filter(alert_id=alert_id, state=DeliveryState.PENDING, enqueued_at__isnull=True)
+    ids = list(rows.values_list("pk", flat=True))
+    AlertDelivery.objects.filter(pk__in=ids).update(enqueued_at=now or timezone.now())
+    return ids
+
+
+def event(alert, now):
+    """The Standard Webhooks envelope of one alert: `data` is the pull feed's item of it, as its
+    receiver may see it at `now` (`alert.message` and `alert.access` set by the caller)."""
+    from alerts.api.serializers import AlertOut
+
+    return {
+        "type": EVENT_TYPES[alert.msg_type],
+        "timestamp": now.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z"),
+        "data": AlertOut(alert).data,
+    }
 
 
 def sign(message_id, timestamp, body, secrets_list):
@@ -42,23 +85,53 @@ def sign(message_id, timestamp, body, secrets_list):
 
 
 def retry_delay(attempt, retry_after=None):
-    """Exponential backoff with jitter over about three days; Retry-After wins when later."""
+    """Exponential backoff with jitter over about three days; Retry-After wins when later (up
+    to the schedule's longest step, so a partner cannot park a delivery for ever)."""
     schedule = settings.ALERTS_RETRY_SCHEDULE
     base = schedule[min(attempt - 1, len(schedule) - 1)]
     delay = base * random.uniform(0.8, 1.2)  # noqa: S311  (jitter, not security)
     if retry_after is not None:
-        delay = max(delay, retry_after)
+        delay = max(delay, min(retry_after, max(schedule)))
     return timedelta(seconds=delay)
 
 
+def retry_after_seconds(value, now):
+    """`Retry-After` as seconds from `now`: a whole number of seconds, or an HTTP date (RFC 9110
+    §10.2.3); None when absent or unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        at = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=datetime.UTC)
+    return max(0.0, (at - now).total_seconds())
+
+
 def claim(delivery_id, now):
-    """Take the delivery for this attempt; a second worker finds nothing to take."""
-    return (
-        AlertDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now).update(
-            state=DeliveryState.SENDING, claimed_at=now
-        )
-        == 1
-    )
+    """Take the delivery for this attempt; a second worker finds nothing to take. A subscription
+    with ALERTS_MAX_IN_FLIGHT_PER_ENDPOINT attempts under way gets no more: the delivery waits
+    (`enqueued_at` cleared) and the next attempt to finish there hands it on."""
+    due = AlertDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=now)
+    with transaction.atomic():
+        subscription_id = due.values_list("subscription_id", flat=True).first()
+        if subscription_id is None:
+            return False
+        # One claim at a time per subscription, so the count below cannot be passed by two.
+        list(Subscription.objects.select_for_update().filter(pk=subscription_id).values_list("pk"))
+        busy = AlertDelivery.objects.filter(
+            subscription_id=subscription_id,
+            state=DeliveryState.SENDING,
+            claimed_at__gte=now - timedelta(seconds=settings.ALERTS_STUCK_AFTER),
+        ).count()
+        if busy >= settings.ALERTS_MAX_IN_FLIGHT_PER_ENDPOINT:
+            due.update(enqueued_at=None)
+            return False
+        return due.update(state=DeliveryState.SENDING, claimed_at=now, enqueued_at=None) == 1
 
 
 def deliver(delivery_id, now=None):
@@ -67,46 +140,70 @@ def deliver(delivery_id, now=None):
     if not claim(delivery_id, now):
         return None
     delivery = AlertDelivery.objects.select_related("alert__references", "subscription").get(pk=delivery_id)
+    try:
+        return _attempt(delivery, now)
+    finally:
+        hand_on(delivery.subscription_id, now)
+
+
+def _attempt(delivery, now):
     subscription = delivery.subscription
     alert = delivery.alert
+    if not subscription.is_active:
+        return _cancel(delivery, CancelReason.SWITCHED_OFF)
     seen = access.access_of(alert.incident_id, alert.country_id, now)
     if alert.msg_type != AlertType.CANCEL and not seen.visible:
         # The share ended before this was sent: nothing of the incident leaves any more.
-        return _cancel(delivery)
-    message = access.alert_message(alert, seen)
+        return _cancel(delivery, CancelReason.SHARE_ENDED)
+    status, retry_after, error = None, None, ""
     try:
+        if alert.seq is None:
+            sequence()  # committed by now: its feed cursor is part of the event
+            alert.refresh_from_db(fields=["seq"])
+        alert.access, alert.message = seen, access.alert_message(alert, seen)
+        body = json.dumps(event(alert, now), separators=(",", ":"), cls=DjangoJSONEncoder).encode()
         if subscription.channel == Channel.WEBHOOK:
-            status, retry_after = _post(delivery, message, now)
+            status, retry_after, error = _post(delivery, body, now)
         else:
-            status, retry_after = _email(delivery, message), None
-    except OSError as exc:
-        status, retry_after, error = None, None, f"{exc.__class__.__name__}: {exc}"[:500]
-    else:
-        error = "" if status is not None and 200 <= status < 300 else f"HTTP {status}"
+            status = _email(delivery, alert.message, body)
+    except Exception as exc:  # every failure is a counted attempt: retried, then dead-lettered
+        status, error = None, describe(exc)
     return _record(delivery, now, status, retry_after, error)
 
 
-def _cancel(delivery):
+def describe(exc):
+    """The ledger's words for an attempt that got no usable answer."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        text = f"No complete answer within {settings.ALERTS_DEADLINE} seconds."
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        text = f"Malformed HTTP answer: {exc}"
+    elif isinstance(exc, httpx.ConnectError):
+        text = f"Could not connect: {exc}"
+    else:
+        text = f"{exc.__class__.__name__}: {exc}"
+    return text[:500]
+
+
+def _cancel(delivery, reason):
     cancelled = AlertDelivery.objects.filter(
         pk=delivery.pk, state=DeliveryState.SENDING, claimed_at=delivery.claimed_at
-    ).update(state=DeliveryState.CANCELLED, claimed_at=None, last_error=str(DeliveryState.CANCELLED.label))
+    ).update(state=DeliveryState.CANCELLED, claimed_at=None, last_error=reason)
     return DeliveryState.CANCELLED if cancelled else None
 
 
-def _post(delivery, message, now):
+def _post(delivery, body, now):
+    """(status, Retry-After seconds, error) of one POST."""
     # Checked again at every attempt: a name that resolved to a public address when the
     # subscription was saved may point inside our network by now (DNS rebinding).
     try:
         validate_endpoint(delivery.subscription.url)
     except ValidationError as exc:
-        raise OSError(" ".join(exc.messages)) from exc
-    body = json.dumps(message, separators=(",", ":")).encode()
+        return None, None, " ".join(exc.messages)[:500]
     timestamp = str(int(now.timestamp()))
-    request = urllib.request.Request(  # noqa: S310  (the URL was validated when subscribed)
+    answer = http.post(
         delivery.subscription.url,
-        data=body,
-        method="POST",
-        headers={
+        body,
+        {
             "content-type": "application/json",
             "user-agent": "JointOperationsPortal/1.0",
             "webhook-id": delivery.message_id,
@@ -114,15 +211,16 @@ def _post(delivery, message, now):
             "webhook-signature": sign(delivery.message_id, timestamp, body, delivery.subscription.secrets),
         },
     )
-    try:
-        with urllib.request.urlopen(request, timeout=settings.ALERTS_TIMEOUT) as response:  # noqa: S310
-            return response.status, None
-    except urllib.error.HTTPError as exc:
-        retry_after = exc.headers.get("Retry-After")
-        return exc.code, float(retry_after) if retry_after and retry_after.isdigit() else None
+    status = answer.status
+    if 200 <= status < 300:
+        return status, None, ""
+    if 300 <= status < 400:
+        where = answer.headers.get("location", "")
+        return status, None, f"HTTP {status}: a redirect (to {where or 'no address'}) is not followed."[:500]
+    return status, retry_after_seconds(answer.headers.get("retry-after"), now), f"HTTP {status}"
 
 
-def _email(delivery, message):
+def _email(delivery, message, body):
     from django.core.mail import send_mail
 
     alert = delivery.alert
@@ -130,7 +228,7 @@ def _email(delivery, message):
         # The subject names only what a tombstone or a Cancel may carry: type and reference.
         subject=f"{'[EXERCISE] ' if alert.status == AlertStatus.EXERCISE else ''}"
         f"[{alert.msg_type}] {message['reference']}",
-        message=json.dumps(message, indent=2, ensure_ascii=False),
+        message=json.dumps(json.loads(body), indent=2, ensure_ascii=False),
         from_email=None,
         recipient_list=delivery.subscription.emails,
     )
@@ -140,37 +238,93 @@ def _email(delivery, message):
 def _record(delivery, now, status, retry_after, error):
     """The outcome of this attempt, written by one conditional UPDATE on the row this attempt
     claimed. If the claim was taken back meanwhile (the sweeper frees deliveries left "sending"
-    too long), nothing is written and the delivery is tried again: at least once, never lost."""
+    too long, a share or subscription ended), nothing is written: at least once, never lost."""
     attempts = delivery.attempts + 1
     changes = {"attempts": attempts, "last_status": status, "last_error": error, "claimed_at": None}
+    retry_in = None
     if status is not None and 200 <= status < 300:
         changes.update(state=DeliveryState.DELIVERED, delivered_at=now)
     elif status == 410 or attempts >= len(settings.ALERTS_RETRY_SCHEDULE) + 1:
         changes.update(state=DeliveryState.DEAD)
     else:
-        changes.update(state=DeliveryState.PENDING, next_attempt_at=now + retry_delay(attempts, retry_after))
-    # Only a 410 writes two rows; every other outcome is the one statement, in autocommit.
-    with transaction.atomic() if status == 410 else contextlib.nullcontext():
+        retry_in = retry_delay(attempts, retry_after)
+        changes.update(state=DeliveryState.PENDING, next_attempt_at=now + retry_in)
+        if retry_in.total_seconds() < settings.ALERTS_SWEEP_INTERVAL and not settings.CELERY_TASK_ALWAYS_EAGER:
+            changes.update(enqueued_at=now)  # sooner than the next sweep: a delayed message of its own
+    with transaction.atomic():
         claimed = AlertDelivery.objects.filter(
             pk=delivery.pk, state=DeliveryState.SENDING, claimed_at=delivery.claimed_at
         ).update(**changes)
         if claimed and status == 410:
             Subscription.objects.filter(pk=delivery.subscription_id).update(
-                is_active=False, disabled_reason=_("The endpoint answered 410 Gone.")
+                is_active=False, disabled_reason=CancelReason.GONE.label
             )
+            cancel_waiting(delivery.subscription_id, CancelReason.GONE)
+    if claimed and retry_in is not None and changes.get("enqueued_at"):
+        send(DELIVER, delivery.pk, countdown=retry_in.total_seconds())
     return changes["state"] if claimed else None
 
 
+def hand_on(subscription_id, now):
+    """After an attempt at a subscription, send the next of its deliveries that waited for a free
+    place (`claim`), so a busy partner's queue keeps moving without the sweeper."""
+    waiting = (
+        AlertDelivery.objects.filter(
+            subscription_id=subscription_id,
+            state=DeliveryState.PENDING,
+            next_attempt_at__lte=now,
+            enqueued_at__isnull=True,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting and AlertDelivery.objects.filter(pk=waiting, enqueued_at__isnull=True).update(enqueued_at=now):
+        send(DELIVER, waiting)
+
+
 def sweep(now=None):
-    """Free deliveries a crashed worker left half-sent, and return the ids that are due (the
-    beat task sends one message for each)."""
+    """Free deliveries a killed worker left half-sent, and return the ids that are due and have
+    no message waiting at the broker (the beat task sends one message for each). Rows handed to
+    the broker longer ago than ALERTS_REQUEUE_AFTER are taken for lost and sent again."""
     now = now or timezone.now()
     stuck = now - timedelta(seconds=settings.ALERTS_STUCK_AFTER)
     AlertDelivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=stuck).update(
-        state=DeliveryState.PENDING, claimed_at=None
+        state=DeliveryState.PENDING, claimed_at=None, enqueued_at=None
     )
-    return list(
+    lost = now - timedelta(seconds=settings.ALERTS_REQUEUE_AFTER)
+    due = (
         AlertDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[: settings.ALERTS_SWEEP_BATCH]
     )
+    # A subscription is given no more than it may have under way; the rest follow as those end.
+    per_subscription: dict[int, int] = {}
+    ids = []
+    for pk, subscription_id in due.values_list("pk", "subscription_id")[: settings.ALERTS_SWEEP_BATCH * 4]:
+        taken = per_subscription.get(subscription_id, 0)
+        if taken < settings.ALERTS_MAX_IN_FLIGHT_PER_ENDPOINT:
+            per_subscription[subscription_id] = taken + 1
+            ids.append(pk)
+            if len(ids) >= settings.ALERTS_SWEEP_BATCH:
+                break
+    AlertDelivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return ids
+
+
+def overdue(now=None):
+    """How many deliveries have been due longer than ALERTS_OVERDUE_AFTER without an attempt
+    (a stopped alerts worker, a lost beat): /healthz reports the delivery path from it."""
+    now = now or timezone.now()
+    late = now - timedelta(seconds=settings.ALERTS_OVERDUE_AFTER)
+    waiting = AlertDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lt=late)
+    stuck = AlertDelivery.objects.filter(
+        state=DeliveryState.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.ALERTS_STUCK_AFTER + settings.ALERTS_OVERDUE_AFTER),
+    )
+    oldest = waiting.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    return {
+        "ok": not (oldest or stuck.exists()),
+        "overdue": waiting.count() + stuck.count(),
+        "oldest_due": oldest.isoformat() if oldest else None,
+    }

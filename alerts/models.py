@@ -40,14 +40,29 @@ class Alert(models.Model):
     payload = models.JSONField()
     read_at = models.DateTimeField(null=True, blank=True)
     read_by = models.CharField(max_length=200, blank=True)
+    # The pull feed's cursor, in the order alerts became visible (commit order), not of their
+    # ids: given by `alerts.feed.sequence` once the alert's transaction has committed.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         db_table = "incidents_alert"  # the tables keep the name they were created with
         ordering = ["id"]
-        indexes = [models.Index(fields=["country", "id"])]
+        indexes = [
+            models.Index(fields=["country", "id"]),
+            models.Index(fields=["country", "seq"], name="alert_feed_order"),
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="alert_unsequenced"),
+        ]
 
     def __str__(self):
         return f"{self.msg_type} {self.identifier} → {self.country_id}"
+
+    @property
+    def cursor(self):
+        """The feed cursor. Every alert the feed serves or a webhook carries has one (the feed
+        reads only numbered alerts, a delivery numbers its alert first); none is an error."""
+        if self.seq is None:
+            raise ValueError(f"alert {self.pk} has no feed number yet")
+        return self.seq
 
     @property
     def is_cancel(self):
@@ -105,7 +120,15 @@ class DeliveryState(models.TextChoices):
     SENDING = "sending", _("Sending")
     DELIVERED = "delivered", _("Delivered")
     DEAD = "dead", _("Failed for good")
-    CANCELLED = "cancelled", _("Cancelled: the share ended before it was sent")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class CancelReason(models.TextChoices):
+    """Why a delivery was not sent (kept in the ledger's error column)."""
+
+    SHARE_ENDED = "share_ended", _("the share ended before it was sent")
+    SWITCHED_OFF = "switched_off", _("the subscription was switched off")
+    GONE = "gone", _("the endpoint answered 410 Gone and the subscription was switched off")
 
 
 class AlertDelivery(models.Model):
@@ -116,6 +139,9 @@ class AlertDelivery(models.Model):
     state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When a message was last handed to the broker for this row; the sweeper sends another only
+    # when none is waiting (or one was given up as lost, ALERTS_REQUEUE_AFTER).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_status = models.PositiveIntegerField(null=True, blank=True)
@@ -129,6 +155,13 @@ class AlertDelivery(models.Model):
 
     def __str__(self):
         return f"{self.alert_id} → {self.subscription_id} ({self.state})"
+
+    @property
+    def problem(self):
+        """What went wrong, in the reader's language where it is one of the portal's reasons."""
+        if self.last_error in CancelReason.values:
+            return CancelReason(self.last_error).label
+        return self.last_error
 
     @property
     def message_id(self):

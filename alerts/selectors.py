@@ -1,27 +1,32 @@
 """Reads of alerts, joined to the gate: what an alert shows of its incident is decided by
 `incidents.access` at the moment of the read, never by what was stored when it was sent."""
 
-import datetime
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from alerts.feed import sequence
 from alerts.models import Alert, AlertType, DeliveryState
 from incidents import access
 from portal.gate import principal_country_id
 
 
-def alerts_for(principal, now=None):
-    """Alerts addressed to the principal's country, settled (see ALERTS_FEED_SETTLE_SECONDS).
-    What each may show of its incident is decided when it is read: `alert_page`."""
+def alerts_for(principal):
+    """Alerts addressed to the principal's country. What each may show of its incident is
+    decided when it is read: `alert_page`."""
     country_id = principal_country_id(principal)
     if country_id is None:
         return Alert.objects.none()
-    settled = (now or timezone.now()) - datetime.timedelta(seconds=settings.ALERTS_FEED_SETTLE_SECONDS)
-    return Alert.objects.filter(country_id=country_id, sent_at__lte=settled).select_related(
-        "references", "acknowledgement"
-    )
+    return Alert.objects.filter(country_id=country_id).select_related("references", "acknowledgement")
+
+
+def feed(principal, after=None):
+    """The pull feed: the principal's alerts in the order they committed (`alerts.feed`), after
+    the cursor `after`."""
+    sequence()
+    rows = alerts_for(principal).filter(seq__isnull=False).order_by("seq")
+    return rows if after is None else rows.filter(seq__gt=after)
 
 
 def alert_page(principal, alerts, now=None):
@@ -65,7 +70,7 @@ def endpoint_health(subscription, days=7):
         "success_rate": round(100 * delivered / total) if total else None,
         "waiting": recent.filter(state=DeliveryState.PENDING).count(),
         "dead": subscription.deliveries.filter(state=DeliveryState.DEAD).count(),
-        "last_error": last_failure.last_error if last_failure else "",
+        "last_error": last_failure.problem if last_failure else "",
     }
 
 

@@ -23,6 +23,7 @@ from alerts.models import (
     AlertDelivery,
     AlertStatus,
     AlertType,
+    CancelReason,
     Channel,
     DeliveryState,
     Subscription,
@@ -123,8 +124,11 @@ def redeliver(*, delivery, actor, request=None):
         raise PermissionDenied(_("Only the receiving agency's administrators or the sender may send it again."))
     if delivery.state != DeliveryState.DEAD:
         raise ValidationError(_("Only a delivery that failed for good is sent again."))
+    if not delivery.subscription.is_active:
+        raise ValidationError(_("The subscription is switched off: switch it on before sending again."))
     delivery.state, delivery.attempts, delivery.next_attempt_at = DeliveryState.PENDING, 0, timezone.now()
-    delivery.save(update_fields=["state", "attempts", "next_attempt_at"])
+    delivery.enqueued_at = delivery.next_attempt_at
+    delivery.save(update_fields=["state", "attempts", "next_attempt_at", "enqueued_at"])
     audit.record(
         "alert.redelivered",
         actor=actor,
@@ -241,6 +245,8 @@ def subscription_save(
     if subscription.is_active:
         subscription.disabled_reason = ""
     subscription.save()
+    if not subscription.is_active:
+        cancel_waiting(subscription.pk, CancelReason.SWITCHED_OFF)
     audit.record(
         "subscription.created" if creating else "subscription.updated",
         actor=actor,
@@ -249,6 +255,15 @@ def subscription_save(
         details={"channel": subscription.channel, "active": subscription.is_active},
     )
     return subscription
+
+
+def cancel_waiting(subscription_id, reason):
+    """A subscription that is off receives nothing more: what waits for it, retries included, is
+    cancelled and shown so in the ledger (an attempt under way is not recorded as delivered
+    either: its claim is gone)."""
+    return AlertDelivery.objects.filter(
+        subscription_id=subscription_id, state__in=[DeliveryState.PENDING, DeliveryState.SENDING]
+    ).update(state=DeliveryState.CANCELLED, claimed_at=None, enqueued_at=None, last_error=reason)
 
 
 @transaction.atomic

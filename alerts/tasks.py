@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from alerts import delivery
+from portal import heartbeat
 
 
 @shared_task(name="alerts.tasks.send_alert", acks_late=True)
@@ -22,7 +23,9 @@ def deliver_alert(delivery_id):
 
 @shared_task(name="alerts.tasks.sweep_alert_deliveries")
 def sweep_alert_deliveries():
-    """Beat: send what is due (retries, messages lost while the broker was down)."""
+    """Beat: send what is due (retries, messages lost while the broker was down, rows a killed
+    worker left half-sent). Its last run shows in /healthz under beat."""
+    heartbeat.record("sweeper")
     ids = delivery.sweep()
     for delivery_id in ids:
         deliver_alert.delay(delivery_id)

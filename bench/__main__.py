@@ -26,7 +26,6 @@ BENCH_ENVIRONMENT = {
     "DEMO_MODE": "false",
     "ALERTS_ALLOW_PRIVATE_ENDPOINTS": "true",
     "ALERTS_ALLOW_HTTP": "true",
-    "ALERTS_FEED_SETTLE_SECONDS": "0",
     "LOG_LEVEL": "WARNING",
     "EMAIL_URL": "dummymail://",
 }

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.selectors import clauses_allowing
-from alerts.models import Alert, AlertDelivery, AlertType, DeliveryState
+from alerts.models import Alert, AlertDelivery, AlertType, CancelReason, DeliveryState
 from alerts.services import alert_create
 from incidents import access
 from incidents.models import (
@@ -173,7 +173,7 @@ def _share_ended(incident, country, now):
         alert__country=country,
         state__in=[DeliveryState.PENDING, DeliveryState.SENDING],
     ).exclude(alert__msg_type=AlertType.CANCEL).update(
-        state=DeliveryState.CANCELLED, claimed_at=None, last_error=str(DeliveryState.CANCELLED.label)
+        state=DeliveryState.CANCELLED, claimed_at=None, enqueued_at=None, last_error=CancelReason.SHARE_ENDED
     )
     alert_create(
         incident=incident,

@@ -1,9 +1,11 @@
 """The Celery application; its settings come from Django's (CELERY_* names)."""
 
 import os
+import time
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, bootsteps
+from celery.beat import PersistentScheduler
 from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -37,3 +39,49 @@ def _usable_database_connections(task=None, **kwargs):
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close_if_unusable_or_obsolete()
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """A worker's sign of life for each queue it consumes, on the worker's own timer: it does not
+    wait for beat, so a stopped beat is never reported as a stopped worker."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        self.beat(worker)
+        self.timer_ref = worker.timer.call_repeatedly(settings.WORKER_HEARTBEAT_INTERVAL, self.beat, (worker,))
+
+    def stop(self, worker):
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+
+    @staticmethod
+    def beat(worker):
+        from portal.heartbeat import record
+
+        for queue in worker.app.amqp.queues.consume_from or worker.app.amqp.queues:
+            record(f"worker:{queue}")
+
+
+app.steps["worker"].add(WorkerHeartbeat)
+
+
+class BeatScheduler(PersistentScheduler):
+    """Beat's scheduler, recording beat's own sign of life as it ticks (at most every 15 s)."""
+
+    def tick(self, *args, **kwargs):
+        from django.conf import settings
+
+        from portal.heartbeat import record
+
+        now = time.monotonic()
+        if now - getattr(self, "_last_heartbeat", -1e9) >= settings.CELERY_BEAT_MAX_LOOP_INTERVAL:
+            self._last_heartbeat = now
+            record("beat")
+        return super().tick(*args, **kwargs)

@@ -14,10 +14,15 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 
-def send(task_path, *args):
-    """Send the task now; False when the broker is unreachable (the sweeper will take the row)."""
+def send(task_path, *args, countdown=None):
+    """Send the task now (to run in `countdown` seconds if given); False when the broker is
+    unreachable (the sweeper will take the row)."""
     try:
-        import_string(task_path).delay(*args)
+        task = import_string(task_path)
+        if countdown:
+            task.apply_async(args, countdown=countdown)
+        else:
+            task.delay(*args)
     except Exception as exc:  # kombu raises many kinds when the broker is down; none may reach the caller
         logger.warning("could not start %s: %s", task_path, exc.__class__.__name__)
         return False

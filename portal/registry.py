@@ -1,4 +1,4 @@
-"""What the apps add to the shared core: dashboard panels and API routes.
+"""What the apps add to the shared core: dashboard panels, API routes and health checks.
 
 The core (`portal`) does not import the apps built on it. Each app registers what it adds from
 its `AppConfig.ready()`, and the core's dashboard and API URLs read the registry.
@@ -33,6 +33,7 @@ class APIRoutes:
 
 _panels: dict[str, DashboardPanel] = {}
 _api_routes: dict[str, APIRoutes] = {}
+_health_checks: dict[str, Callable[[], dict]] = {}
 
 
 def add_dashboard_panel(panel):
@@ -57,3 +58,13 @@ def _patterns(dotted):
 def api_urlpatterns():
     """Read when the URLconf is first loaded (after every app's `ready()`)."""
     return [path(routes.prefix, include(_patterns(routes.patterns))) for routes in _api_routes.values()]
+
+
+def add_health_check(name, check):
+    """`check()` returns a dict with at least `ok`; /healthz shows it under `name`, and a check
+    that is not ok makes the portal "degraded"."""
+    _health_checks[name] = check
+
+
+def health_checks():
+    return dict(sorted(_health_checks.items()))

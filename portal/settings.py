@@ -389,20 +389,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 30.0},
-    "audit-integrate": {"task": "portal.tasks.integrate_audit_log", "schedule": 5.0},
-    "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
-    "alerts-sweeper": {"task": "alerts.tasks.sweep_alert_deliveries", "schedule": 30.0},
-    "incidents-revoke-lapsed-grants": {"task": "incidents.tasks.revoke_lapsed_grants", "schedule": 300.0},
-    "incidents-sharing-resync-sweeper": {"task": "incidents.tasks.sweep_sharing_resyncs", "schedule": 60.0},
-    "agreements-daily": {"task": "agreements.tasks.run_daily", "schedule": crontab(hour=5, minute=0)},
-}
-# /healthz reports the worker as stale when its last heartbeat is older than this.
-WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120, minimum=30)
+# Beat records its own sign of life on each tick (/healthz reads it beside the workers').
+CELERY_BEAT_SCHEDULER = "portal.celery:BeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 15
 
 # --- Alerts pushed to partners -----------------------------------------------------------------
-ALERTS_TIMEOUT = env_int("ALERTS_TIMEOUT", 10, minimum=1)
+# Seconds a whole delivery attempt may take (connect, send, and the complete answer), and what
+# each read, write or connect may take within it.
+ALERTS_DEADLINE = env_int("ALERTS_DEADLINE", 15, minimum=1)
+ALERTS_TIMEOUT = env_int("ALERTS_TIMEOUT", min(10, ALERTS_DEADLINE), minimum=1)
+ALERTS_CONNECT_TIMEOUT = env_int("ALERTS_CONNECT_TIMEOUT", min(5, ALERTS_TIMEOUT), minimum=1)
+# Connections a worker process keeps open to partners (reused between attempts).
+ALERTS_HTTP_MAX_CONNECTIONS = env_int("ALERTS_HTTP_MAX_CONNECTIONS", 100, minimum=1)
+# Attempts to one subscription at the same time: one slow partner cannot hold every worker
+# thread; its other deliveries wait their turn while other partners' go ahead.
+ALERTS_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("ALERTS_MAX_IN_FLIGHT_PER_ENDPOINT", 4, minimum=1)
 # Seconds before each retry; the default spreads ten retries over about three days.
 ALERTS_RETRY_SCHEDULE = [
     int(x)
@@ -415,14 +416,35 @@ ALERTS_RETRY_SCHEDULE = [
 ALERTS_ALLOW_HTTP = env_bool("ALERTS_ALLOW_HTTP", DEBUG)
 # Loopback and private endpoints are refused (they would let a partner probe our network).
 ALERTS_ALLOW_PRIVATE_ENDPOINTS = env_bool("ALERTS_ALLOW_PRIVATE_ENDPOINTS", False)
+# How often beat runs the sweeper, and how many deliveries one sweep sends at most. A retry due
+# sooner than the next sweep is sent by a delayed message of its own.
+ALERTS_SWEEP_INTERVAL = env_int("ALERTS_SWEEP_INTERVAL", 15, minimum=1)
 ALERTS_SWEEP_BATCH = env_int("ALERTS_SWEEP_BATCH", 500, minimum=1)
+# A delivery still "sending" this long after it was claimed was left by a killed worker (no
+# attempt outlives ALERTS_DEADLINE); the next sweep sends it again.
+ALERTS_STUCK_AFTER = env_int("ALERTS_STUCK_AFTER", ALERTS_DEADLINE + 15, minimum=ALERTS_DEADLINE + 1)
+# A message handed to the broker and not taken this long after is taken for lost (a broker that
+# restarted empty) and sent again; until then the sweeper does not add another.
+ALERTS_REQUEUE_AFTER = env_int("ALERTS_REQUEUE_AFTER", 300, minimum=ALERTS_SWEEP_INTERVAL)
+# /healthz is "degraded" when a delivery has been due this long and not attempted.
+ALERTS_OVERDUE_AFTER = env_int("ALERTS_OVERDUE_AFTER", ALERTS_SWEEP_INTERVAL * 2 + 60, minimum=ALERTS_SWEEP_INTERVAL)
 # Minutes within which a partner should acknowledge an alert, by severity; later ones are flagged.
 ALERTS_ACK_DEADLINES = {"critical": 30, "high": 120, "medium": 720, "low": 2880}
-# A delivery still "sending" this long after it was claimed was left by a crashed worker.
-ALERTS_STUCK_AFTER = env_int("ALERTS_STUCK_AFTER", ALERTS_TIMEOUT * 4 + 60, minimum=1)
-# The pull feed shows alerts this many seconds old or older, so a commit still in flight
-# with a lower id cannot be skipped by a client's cursor.
-ALERTS_FEED_SETTLE_SECONDS = env_int("ALERTS_FEED_SETTLE_SECONDS", 5, minimum=0)
+
+CELERY_BEAT_SCHEDULE = {
+    "audit-integrate": {"task": "portal.tasks.integrate_audit_log", "schedule": 5.0},
+    "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
+    "alerts-sweeper": {"task": "alerts.tasks.sweep_alert_deliveries", "schedule": float(ALERTS_SWEEP_INTERVAL)},
+    "incidents-revoke-lapsed-grants": {"task": "incidents.tasks.revoke_lapsed_grants", "schedule": 300.0},
+    "incidents-sharing-resync-sweeper": {"task": "incidents.tasks.sweep_sharing_resyncs", "schedule": 60.0},
+    "agreements-daily": {"task": "agreements.tasks.run_daily", "schedule": crontab(hour=5, minute=0)},
+}
+# Workers record a sign of life every WORKER_HEARTBEAT_INTERVAL seconds for each queue they
+# consume, on their own timer (not through beat); /healthz reports a queue whose last one is
+# older than WORKER_HEARTBEAT_MAX_AGE, and beat when its own is older than BEAT_HEARTBEAT_MAX_AGE.
+WORKER_HEARTBEAT_INTERVAL = env_int("WORKER_HEARTBEAT_INTERVAL", 30, minimum=1)
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 120, minimum=WORKER_HEARTBEAT_INTERVAL)
+BEAT_HEARTBEAT_MAX_AGE = env_int("BEAT_HEARTBEAT_MAX_AGE", 120, minimum=CELERY_BEAT_MAX_LOOP_INTERVAL * 2)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
@@ -431,5 +453,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # httpx and httpcore log every request at INFO, with its address: too much for a worker.
+    "loggers": {"axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -1,26 +1,18 @@
 """Background tasks of the shared core."""
 
-import socket
 from datetime import timedelta
 
 from celery import shared_task
-from celery.signals import worker_ready
 from django.utils import timezone
 
 from portal import audit, services
-from portal.models import Heartbeat, Notification, User
+from portal.models import Notification, User
 
 
 @shared_task(name="portal.tasks.integrate_audit_log")
 def integrate_audit_log():
     """Chain the audit entries recorded since the last run (every few seconds, from beat)."""
     return audit.integrate()
-
-
-@shared_task(name="portal.tasks.record_heartbeat")
-def record_heartbeat():
-    """Written by a worker every 30 seconds (beat); /healthz reads how old it is."""
-    Heartbeat.objects.update_or_create(name="worker", defaults={"at": timezone.now(), "hostname": socket.gethostname()})
 
 
 # E-mail is retried with backoff for about half a day while the mail server is unreachable.
@@ -33,12 +25,6 @@ def send_invitation(user_id, domain, use_https):
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None and not user.has_usable_password():
         services.user_send_invitation(user=user, domain=domain, use_https=use_https)
-
-
-@worker_ready.connect
-def _announce_worker(sender, **kwargs):
-    # A first heartbeat at start-up, through the broker like every later one.
-    record_heartbeat.delay()
 
 
 @shared_task(name="portal.tasks.email_notification", **MAIL_RETRY)

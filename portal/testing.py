@@ -1,6 +1,7 @@
 """Helpers the test suite and the benchmarks share: verified sessions, a partner's webhook server
 on 127.0.0.1, and Celery worker processes. Nothing here runs in the portal itself."""
 
+import contextlib
 import datetime
 import json
 import os
@@ -68,9 +69,10 @@ def database_url():
 class Receiver:
     """A partner's server on 127.0.0.1: checks signatures, records webhook-ids, answers as told.
 
-    `answers` are taken first (a status, or (status, seconds to wait)); then every request is
-    answered 200 after `delay` seconds. `answered` records (webhook-id, status, monotonic time)
-    as each answer is sent.
+    `answers` are taken first (a status, (status, seconds to wait) or (status, seconds, headers));
+    then every request is answered 200 after `delay` seconds. `answered` records (webhook-id,
+    status, monotonic time) as each answer is sent; `connections` counts the TCP connections
+    opened (it keeps them alive, as partners' servers do), `other_requests` what was not a POST.
     """
 
     def __init__(self, secret, delay=0.0):
@@ -81,9 +83,24 @@ class Receiver:
         self.answered: list[tuple[str, int, float]] = []
         self.bad_signatures = 0
         self.delay = delay
+        self.connections = 0
+        self.raw: list[tuple[dict[str, str], bytes]] = []
+        self.other_requests: list[tuple[str, str]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                receiver.connections += 1
+
+            def do_GET(self):
+                receiver.other_requests.append(("GET", self.path))
+                self.send_response(404)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["content-length"]))
                 message_id, stamp = self.headers["webhook-id"], self.headers["webhook-timestamp"]
@@ -94,13 +111,16 @@ class Receiver:
                 if expected not in self.headers["webhook-signature"].split():
                     receiver.bad_signatures += 1
                 receiver.received.append((message_id, json.loads(body)))
+                receiver.raw.append((dict(self.headers.items()), body))
                 answer = receiver.answers.pop(0) if receiver.answers else (200, receiver.delay)
-                status, delay = answer if isinstance(answer, tuple) else (answer, 0)
+                status, delay, headers = (*answer, {})[:3] if isinstance(answer, tuple) else (answer, 0, {})
                 if delay:
                     time.sleep(delay)  # a slow partner server, on purpose
                 self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "120")
+                if status == 429 and not headers:
+                    headers = {"Retry-After": "120"}
+                for name, value in {"content-length": "0", **headers}.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 receiver.answered.append((message_id, status, time.monotonic()))
 
@@ -123,17 +143,81 @@ class Receiver:
         return {message_id for message_id, _body in self.received}
 
 
-class Worker:
-    """A `celery worker` process on the given broker, sharing this process's database."""
+class BadServer:
+    """A partner's server that misbehaves on 127.0.0.1: `reply(sock)` writes whatever it likes
+    after the request has been read (a malformed status line, a byte every few seconds)."""
 
-    def __init__(self, broker, log_dir, env=None, pool="solo", concurrency=1):
+    def __init__(self, reply):
+        self.reply, self.requests = reply, 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hooks/portal"
+        self.closed = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self.closed.is_set():
+            try:
+                conn, _address = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _sep, body = data.partition(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                ),
+                0,
+            )
+            while len(body) < length:
+                body += conn.recv(65536)
+            self.requests += 1
+            with contextlib.suppress(OSError):  # the portal gave up and closed: what a deadline does
+                self.reply(conn)
+
+    def close(self):
+        self.closed.set()
+        self.sock.close()
+
+
+def trickle(seconds):
+    """A `BadServer` reply that sends a valid answer one byte every `seconds`."""
+
+    def reply(conn):
+        for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n":
+            conn.sendall(bytes([byte]))
+            time.sleep(seconds)
+
+    return reply
+
+
+class Worker:
+    """A `celery worker` process on the given broker, sharing this process's database (or, with
+    `beat=True`, a `celery beat` process, which sends what the schedule says to that broker)."""
+
+    def __init__(self, broker, log_dir, env=None, pool="solo", concurrency=1, beat=False):
         self.broker, self.log_dir, self.extra = broker, Path(log_dir), env or {}
-        self.pool, self.concurrency = pool, concurrency
+        self.pool, self.concurrency, self.beat = pool, concurrency, beat
         self.process: subprocess.Popen[bytes] | None = None
         self.log: Path | None = None
 
+    def command(self, queue):
+        if self.beat:
+            schedule = self.log_dir / f"beat-{uuid.uuid4().hex[:6]}.schedule"
+            return ["beat", "--loglevel=info", "--schedule", str(schedule)], "beat: Starting"
+        options = [f"--pool={self.pool}", f"--concurrency={self.concurrency}", "-Q", queue, "--loglevel=info"]
+        options += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        return ["worker", *options, "-n", f"test-{uuid.uuid4().hex[:6]}@%h"], "ready"
+
     def start(self, queue="celery"):
-        self.log = self.log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.log = self.log_dir / f"{'beat' if self.beat else 'worker'}-{uuid.uuid4().hex[:6]}.log"
         env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -142,32 +226,16 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             **self.extra,
         }
+        arguments, ready = self.command(queue)
         with self.log.open("w") as out:
             self.process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "portal",
-                    "worker",
-                    f"--pool={self.pool}",
-                    f"--concurrency={self.concurrency}",
-                    "-Q",
-                    queue,
-                    "--loglevel=info",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-n",
-                    f"test-{uuid.uuid4().hex[:6]}@%h",
-                ],
+                [sys.executable, "-m", "celery", "-A", "portal", *arguments],
                 cwd=ROOT,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(lambda: "ready" in self.log.read_text() or self.process.poll() is not None, 60, "a worker")
+        wait_for(lambda: ready in self.log.read_text() or self.process.poll() is not None, 60, "a worker")
         assert self.process.poll() is None, self.log.read_text()  # noqa: S101
         return self
 

@@ -244,22 +244,25 @@ def make_incident(officer, supervisor):
     return _make
 
 
-@pytest.fixture
-def lt_pl_in_force(make_agreement, lithuania):
-    """An LT-PL agreement in force: LT shares smuggling of goods with PL up to AMBER, automatically,
-    without personal data, for 30 days."""
+def lt_to_pl_clause(lithuania, **changes):
+    """LT shares smuggling of goods with PL up to AMBER, automatically, without personal data,
+    for 30 days; `changes` replace any of these."""
     from portal.models import Country
 
-    return make_agreement(
-        "in_force",
-        clause={
-            "provider": lithuania,
-            "receiver": Country.objects.get(pk="PL"),
-            "categories": ["smuggling_goods"],
-            "max_marking": "AMBER",
-            "retention_days": 30,
-            "purpose": "Risk analysis",
-            "mode": "automatic",
-            "personal_data": False,
-        },
-    )
+    return {
+        "provider": lithuania,
+        "receiver": Country.objects.get(pk="PL"),
+        "categories": ["smuggling_goods"],
+        "max_marking": "AMBER",
+        "retention_days": 30,
+        "purpose": "Risk analysis",
+        "mode": "automatic",
+        "personal_data": False,
+        **changes,
+    }
+
+
+@pytest.fixture
+def lt_pl_in_force(make_agreement, lithuania):
+    """An LT-PL agreement in force with the clause of `lt_to_pl_clause`."""
+    return make_agreement("in_force", clause=lt_to_pl_clause(lithuania))

@@ -11,6 +11,7 @@ class AlertOut(serializers.Serializer):
     is null in a Cancel and once the share has ended, and `reason` then says why."""
 
     id = serializers.IntegerField()
+    cursor = serializers.IntegerField(help_text="The alert's place in the feed (commit order): what `after` takes.")
     identifier = serializers.UUIDField()
     sent = serializers.DateTimeField(source="sent_at")
     status = serializers.ChoiceField(choices=AlertStatus.choices)
@@ -33,13 +34,15 @@ class AlertPageOut(serializers.Serializer):
     results = AlertOut(many=True)
     next_after = serializers.IntegerField(
         allow_null=True,
-        help_text="Pass as `after` for the next page: the last `id` of this page, else the `after` given; "
+        help_text="Pass as `after` for the next page: the last `cursor` of this page, else the `after` given; "
         "null while the feed has given nothing.",
     )
 
 
 class AlertFilterIn(serializers.Serializer):
-    after = serializers.IntegerField(required=False, min_value=0, help_text="Return alerts after this id.")
+    after = serializers.IntegerField(
+        required=False, min_value=0, help_text="Return alerts after this `cursor` (the last page's `next_after`)."
+    )
     msg_type = serializers.ChoiceField(choices=AlertType.choices, required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
 

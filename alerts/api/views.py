@@ -16,7 +16,8 @@ from portal.models import APIScope
 
 
 class AlertFeed(APIView):
-    """Alerts addressed to the caller's country. Pass the last `id` seen as `after`."""
+    """Alerts addressed to the caller's country, in the order they were committed. Pass the
+    `next_after` of the last page as `after`: an alert committed late is given after it."""
 
     required_scopes = {"GET": APIScope.ALERTS_READ}
 
@@ -37,15 +38,13 @@ class AlertFeed(APIView):
         filters = AlertFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
-        feed = selectors.alerts_for(request.user).order_by("id")
-        if "after" in values:
-            feed = feed.filter(id__gt=values["after"])
+        feed = selectors.feed(request.user, values.get("after"))
         if values.get("msg_type"):
             feed = feed.filter(msg_type=values["msg_type"])
         rows = selectors.alert_page(request.user, feed[: values["limit"]])
         services.mark_read(alerts=rows, principal=request.user)
         return Response(
-            AlertPageOut({"results": rows, "next_after": rows[-1].pk if rows else values.get("after")}).data
+            AlertPageOut({"results": rows, "next_after": rows[-1].seq if rows else values.get("after")}).data
         )
 
 

@@ -8,15 +8,13 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import audit, registry, selectors, services
+from portal import audit, heartbeat, registry, selectors, services
 from portal.api.exceptions import json_error
 from portal.celery import app as celery_app
-from portal.models import Heartbeat
 from portal.roles import administers
 
 logger = logging.getLogger(__name__)
@@ -72,29 +70,41 @@ def _check_broker():
         return {"ok": False, "error": exc.__class__.__name__}
 
 
-def _check_worker():
+def _check_workers():
+    """A sign of life of a worker on each queue the portal sends to, written on the workers'
+    own timer (so a stopped beat does not make a worker look stopped)."""
+    queues = sorted({"celery", settings.CELERY_ALERTS_QUEUE})
+    checks = {queue: heartbeat.age(f"worker:{queue}", settings.WORKER_HEARTBEAT_MAX_AGE) for queue in queues}
+    return {"ok": all(check["ok"] for check in checks.values()), "queues": checks}
+
+
+def _check_beat():
+    """Beat's own sign of life, and when the alerts sweeper (which only beat starts) last ran."""
+    check = heartbeat.age("beat", settings.BEAT_HEARTBEAT_MAX_AGE)
+    sweeper = heartbeat.age("sweeper", settings.ALERTS_SWEEP_INTERVAL * 4)
+    return {**check, "sweeper_last_run": sweeper["last"]}
+
+
+def _guarded(check):
     try:
-        beat = Heartbeat.objects.filter(name="worker").first()
-    except Exception:
-        return {"ok": False, "last_heartbeat": None}
-    if beat is None:
-        return {"ok": False, "last_heartbeat": None}
-    age = (timezone.now() - beat.at).total_seconds()
-    return {
-        "ok": age <= settings.WORKER_HEARTBEAT_MAX_AGE,
-        "last_heartbeat": beat.at.isoformat(),
-        "age_seconds": round(age, 1),
-    }
+        return check()
+    except Exception as exc:  # the database being down is reported by its own check
+        return {"ok": False, "error": exc.__class__.__name__}
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    """503 when the database or broker is down; a stale worker shows as "degraded"."""
-    checks = {"database": _check_database(), "broker": _check_broker(), "worker": _check_worker()}
+    """503 when the database or broker is down; "degraded" when a worker, beat or an app's own
+    check (the alert deliveries) is not well, each reported on its own."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    checks["worker"] = _guarded(_check_workers)
+    checks["beat"] = _guarded(_check_beat)
+    for name, check in registry.health_checks().items():
+        checks[name] = _guarded(check)
     if not (checks["database"]["ok"] and checks["broker"]["ok"]):
         state, code = "fail", 503
-    elif not checks["worker"]["ok"]:
+    elif not all(check["ok"] for check in checks.values()):
         state, code = "degraded", 200
     else:
         state, code = "ok", 200

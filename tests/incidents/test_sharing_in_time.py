@@ -373,7 +373,7 @@ def test_a_delivery_not_yet_sent_when_the_share_ends_is_cancelled(
         assert first.state == DeliveryState.CANCELLED
         for delivery in AlertDelivery.objects.filter(state="pending"):
             alert_delivery.deliver(delivery.pk)
-        bodies = [body for _id, body in receiver.received]
+        bodies = [body["data"] for _id, body in receiver.received]
         assert [body["msg_type"] for body in bodies] == ["Cancel"]
         assert bodies[0]["incident"] is None and bodies[0]["reason"] == "agreement_ended"
     finally:

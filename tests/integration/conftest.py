@@ -68,8 +68,8 @@ def redis_server(tmp_path):
 def start_worker(tmp_path):
     workers = []
 
-    def _start(broker, env=None, queue="celery"):
-        worker = Worker(broker, tmp_path, env).start(queue)
+    def _start(broker, env=None, queue="celery", **options):
+        worker = Worker(broker, tmp_path, env, **options).start(queue)
         workers.append(worker)
         return worker
 

@@ -130,23 +130,45 @@ def test_validation_errors_share_the_error_shape(admin_client):
 # --- Health check ---------------------------------------------------------------------------------
 
 
+def alive(*names, ago=0):
+    for name in names:
+        Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now() - timedelta(seconds=ago)})
+
+
 def test_healthz_reports_each_component(client, db):
-    Heartbeat.objects.create(name="worker", at=timezone.now())
+    alive("worker:celery", "beat", "sweeper")
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"]["database"]["ok"] and body["checks"]["broker"]["ok"]
-    assert body["checks"]["worker"]["ok"]
+    assert body["checks"]["worker"]["ok"] and body["checks"]["beat"]["ok"] and body["checks"]["deliveries"]["ok"]
+    assert body["checks"]["beat"]["sweeper_last_run"]
 
 
 def test_healthz_is_degraded_when_worker_is_silent(client, db, settings):
-    Heartbeat.objects.create(
-        name="worker", at=timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE + 5)
-    )
+    alive("beat", "sweeper")
+    alive("worker:celery", ago=settings.WORKER_HEARTBEAT_MAX_AGE + 5)
     body = client.get("/healthz").json()
     assert body["status"] == "degraded"
-    assert not body["checks"]["worker"]["ok"]
+    assert not body["checks"]["worker"]["ok"] and body["checks"]["beat"]["ok"]
+
+
+def test_healthz_blames_beat_not_the_worker_when_beat_stops(client, db, settings):
+    alive("worker:celery")
+    alive("beat", "sweeper", ago=settings.BEAT_HEARTBEAT_MAX_AGE + 5)
+    body = client.get("/healthz").json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["worker"]["ok"] and not body["checks"]["beat"]["ok"]
+
+
+def test_healthz_names_a_stopped_alerts_worker(client, db, settings):
+    settings.CELERY_ALERTS_QUEUE = "alerts"
+    alive("worker:celery", "beat", "sweeper")
+    body = client.get("/healthz").json()
+    assert body["status"] == "degraded"
+    queues = body["checks"]["worker"]["queues"]
+    assert queues["celery"]["ok"] and not queues["alerts"]["ok"]
 
 
 def test_healthz_fails_when_broker_is_unreachable(client, db, settings):
@@ -162,8 +184,24 @@ def test_healthz_fails_when_broker_is_unreachable(client, db, settings):
     assert response.json()["checks"]["broker"]["ok"] is False
 
 
-def test_heartbeat_task_records_the_worker(db):
-    from portal.tasks import record_heartbeat
+def test_a_worker_records_a_heartbeat_for_each_queue_it_consumes(db):
+    from types import SimpleNamespace
 
-    record_heartbeat()
-    assert Heartbeat.objects.get(name="worker").at > timezone.now() - timedelta(seconds=5)
+    from portal.celery import WorkerHeartbeat, app
+
+    app.amqp.queues.select(["celery", "alerts"])
+    try:
+        WorkerHeartbeat.beat(SimpleNamespace(app=app))
+    finally:
+        app.amqp.queues.deselect("alerts")
+    recent = timezone.now() - timedelta(seconds=5)
+    assert Heartbeat.objects.filter(name__in=["worker:celery", "worker:alerts"], at__gt=recent).count() == 2
+
+
+def test_beat_records_its_own_heartbeat_as_it_ticks(db, tmp_path):
+    from portal.celery import BeatScheduler, app
+
+    scheduler = BeatScheduler(app, schedule_filename=str(tmp_path / "schedule"), lazy=True)
+    scheduler.setup_schedule()
+    scheduler.tick()
+    assert Heartbeat.objects.get(name="beat").at > timezone.now() - timedelta(seconds=5)
