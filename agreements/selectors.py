@@ -124,49 +124,6 @@ def clause_sentence(clause):
     )
 
 
-# TLP markings as FIRST IEP 2.0 names them.
-IEP_TLP = {"CLEAR": "CLEAR", "GREEN": "GREEN", "AMBER": "AMBER", "AMBER+STRICT": "AMBER+STRICT"}
-
-
-def clauses_as_iep(agreement):
-    """The agreement's clauses as FIRST Information Exchange Policy 2.0 policies, where it fits."""
-    parties = [p.country for p in agreement.parties.all()]
-    policies = []
-    for clause in agreement.clauses.all():
-        policies.append(
-            {
-                "id": f"urn:portal:agreement:{agreement.pk}:clause:{clause.pk}",
-                "name": f"{agreement.reference} clause {clause.pk}",
-                "version": str(agreement.version),
-                "start_date": agreement.effective_from.isoformat() if agreement.effective_from else None,
-                "end_date": agreement.expires_on.isoformat() if agreement.expires_on else None,
-                "description": clause.purpose,
-                "encrypt_in_transit": "MUST",
-                "permitted_actions": "INTERNALLY VISIBLE ACTIONS",
-                "affected_party_notifications": "MAY",
-                "tlp": IEP_TLP[clause.max_marking],
-                "attribution": "MAY",
-                "unmodified_resale": "MUST NOT",
-                "external_reference": agreement.reference,
-                "x_portal": {
-                    "providers": sorted(p.code for p, _r in clause.directions(parties)),
-                    "receivers": sorted(r.code for _p, r in clause.directions(parties)),
-                    "directions": sorted(f"{p.code}->{r.code}" for p, r in clause.directions(parties)),
-                    "incident_categories": clause.categories,
-                    "personal_data": clause.personal_data,
-                    "retention_days": clause.retention_days,
-                    "sharing": clause.mode,
-                    "agreement_status": agreement.status,
-                },
-            }
-        )
-    return {
-        "iep_version": "2.0",
-        "agreement": {"reference": agreement.reference, "title": agreement.title, "version": agreement.version},
-        "policies": policies,
-    }
-
-
 def dashboard_panel(user):
     """The dashboard's card of agreements: in force, and expiring within 90 days."""
     if not user.agency_id:

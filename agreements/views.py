@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from agreements import selectors, services
+from agreements import iep, selectors, services
 from agreements.downloads import document_response
 from agreements.forms import (
     AgreementFilterForm,
@@ -245,8 +245,8 @@ def clause_delete(request, pk, clause_pk):
 @login_required
 def clauses_iep(request, pk):
     agreement = selectors.agreement_get(request.user, pk)
-    body = json.dumps(selectors.clauses_as_iep(agreement), indent=2, ensure_ascii=False)
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    body = json.dumps(iep.clauses_as_iep(agreement), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json")  # RFC 8259: UTF-8, no charset parameter
     response["Content-Disposition"] = f'attachment; filename="agreement-{agreement.pk}-iep.json"'
     return response
 

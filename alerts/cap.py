@@ -1,9 +1,16 @@
-"""Alerts as OASIS CAP 1.2 XML (Common Alerting Protocol)."""
+"""Alerts as OASIS CAP 1.2 XML (Common Alerting Protocol).
 
+Date-times are written as CAP 1.2 §3.3.2 requires ("2002-05-24T16:49:00-07:00": whole seconds,
+a numeric offset, never "Z"); the portal writes them in UTC, which CAP spells "-00:00".
+`references` names every earlier message of the alert's thread (the same incident, to the same
+country), oldest first, each as "sender,identifier,sent" exactly as that message was sent."""
+
+import datetime
 import xml.etree.ElementTree as ET  # builds XML only; nothing untrusted is parsed here
 
 from django.conf import settings
 
+from alerts.models import Alert
 from portal.choices import IncidentCategory
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -13,13 +20,37 @@ CERTAINTY = {"1": "Observed", "2": "Likely", "3": "Possible", "4": "Unlikely", "
 AREA_RADIUS_KM = "5"
 
 
-def _stamp(moment):
-    """CAP date-times: no fractions, an explicit offset ("2026-11-24T21:30:00+00:00")."""
-    return moment.replace(microsecond=0).isoformat()
+def cap_datetime(moment):
+    """A CAP 1.2 date-time (§3.3.2) of an aware moment, in UTC: "2026-11-24T21:30:00-00:00"."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
 
 
 def _sender():
     return f"portal@{settings.PORTAL_DOMAIN.split(':')[0]}"
+
+
+def _earlier_messages(alert):
+    """The messages `alert` follows (its `references` chain), oldest first, in one query."""
+    if not alert.references_id:
+        return []
+    thread = {
+        row.pk: row
+        for row in Alert.objects.filter(
+            incident_id=alert.incident_id, country_id=alert.country_id, pk__lt=alert.pk
+        ).only("identifier", "sent_at", "references_id")
+    }
+    chain: list[Alert] = []
+    pk = alert.references_id
+    while pk in thread and len(chain) < len(thread):
+        chain.append(thread[pk])
+        pk = thread[pk].references_id
+    return chain[::-1]
+
+
+def references_text(alert):
+    """CAP `references`: "sender,identifier,sent" of each earlier message, separated by spaces."""
+    sender = _sender()
+    return " ".join(f"{sender},{m.identifier},{cap_datetime(m.sent_at)}" for m in _earlier_messages(alert))
 
 
 def alert_cap_xml(alert):
@@ -38,7 +69,7 @@ def alert_cap_xml(alert):
 
     add(root, "identifier", str(alert.identifier))
     add(root, "sender", _sender())
-    add(root, "sent", _stamp(alert.sent_at))
+    add(root, "sent", cap_datetime(alert.sent_at))
     add(root, "status", alert.status)
     add(root, "msgType", alert.msg_type)
     add(root, "scope", "Restricted")
@@ -46,9 +77,9 @@ def alert_cap_xml(alert):
     add(root, "restriction", f"{marking}for the border authorities of {alert.country_id} only")
     if data is None:
         add(root, "note", f"{message['reference']}: {message['reason']}")
-    if alert.references_id:
-        previous = alert.references
-        add(root, "references", f"{_sender()},{previous.identifier},{_stamp(previous.sent_at)}")
+    references = references_text(alert)
+    if references:
+        add(root, "references", references)
     if data is None:
         return ET.tostring(root, encoding="utf-8", xml_declaration=True)
     info = ET.SubElement(root, f"{{{CAP_NS}}}info")

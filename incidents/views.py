@@ -1,13 +1,15 @@
 """Incident pages. Every read starts from the gate; foreign incidents answer 404."""
 
 import csv
+import io
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +35,7 @@ from incidents.models import (
     HandoverStatus,
     Incident,
     IncidentStatus,
+    Severity,
 )
 from portal import audit
 from portal.choices import TLP, IncidentCategory
@@ -79,46 +82,53 @@ def incident_map(request):
     return render(request, "incidents/map.html", {"filters": filters, "query": query, **_tiles()})
 
 
-EXPORT_LIMIT = 5000
 # The map draws the newest this many; it says so, and filters or a map area narrow it down.
 MAP_LIMIT = 500
 
 
 @login_required
 def incident_geojson(request):
-    """The filtered incidents that have a place, as a GeoJSON FeatureCollection (newest first).
+    """The filtered incidents that have a place, as an RFC 7946 GeoJSON FeatureCollection
+    (`application/geo+json`, newest first, coordinates [longitude, latitude]).
 
+    Properties carry the codes the API writes (`category`, `severity`, `marking`, `status`,
+    `country`), each with its label in the reader's language beside it (`category_label`...).
     The newest MAP_LIMIT, read as plain values rather than model instances; nothing personal is
     in a feature, so nothing needs redacting. `truncated` (a foreign member) says more matched."""
     _filters, incidents, _query = _filtered(request)
     rows = list(incidents.filter(latitude__isnull=False).values_list(*GEOJSON_FIELDS)[: MAP_LIMIT + 1])
     truncated = len(rows) > MAP_LIMIT
     rows = rows[:MAP_LIMIT]
-    categories, markings = dict(IncidentCategory.choices), dict(TLP.choices)
+    labels: dict[str, dict[str, Any]] = {
+        "category": dict(IncidentCategory.choices),
+        "severity": dict(Severity.choices),
+        "marking": dict(TLP.choices),
+        "status": dict(IncidentStatus.choices),
+    }
     detail_prefix = reverse("incidents:detail", args=[0]).removesuffix("0/")  # one reverse() per answer
     features = []
-    for pk, reference, category, occurred_at, severity, marking, country_id, exercise_id, lat, lon in rows:
+    for pk, reference, category, occurred_at, severity, marking, status, country_id, exercise_id, lat, lon in rows:
+        codes = {"category": category, "severity": severity, "marking": marking, "status": status}
+        properties: dict[str, Any] = {"reference": reference, "occurred_at": occurred_at.isoformat()}
+        for name, code in codes.items():
+            properties[name] = code
+            properties[f"{name}_label"] = str(labels[name].get(code, code))
+        properties |= {"country": country_id, "exercise": exercise_id is not None, "url": f"{detail_prefix}{pk}/"}
         features.append(
             {
                 "type": "Feature",
                 "id": pk,
                 "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
-                "properties": {
-                    "reference": reference,
-                    "category": categories.get(category, category),
-                    "occurred_at": occurred_at.isoformat(),
-                    "severity": severity,
-                    "marking": markings.get(marking, marking),
-                    "country": country_id,
-                    "exercise": exercise_id is not None,
-                    "url": f"{detail_prefix}{pk}/",
-                },
+                "properties": properties,
             }
         )
     services.foreign_reads_record(
-        actor=request.user, rows=[(row[0], row[6]) for row in rows], action="incident.exported", request=request
+        actor=request.user, rows=[(row[0], row[7]) for row in rows], action="incident.exported", request=request
     )
-    return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": truncated})
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": features, "truncated": truncated},
+        content_type="application/geo+json",  # RFC 7946 §12: the type has no parameters
+    )
 
 
 GEOJSON_FIELDS = (
@@ -128,6 +138,7 @@ GEOJSON_FIELDS = (
     "occurred_at",
     "severity",
     "marking",
+    "status",
     "country_id",
     "exercise_id",
     "latitude",
@@ -156,40 +167,77 @@ CSV_COLUMNS = [
     "has_personal_data",
     *PERSONAL_FIELDS,
 ]
+# Rows are read from the database this many at a time while the answer streams.
+EXPORT_CHUNK_SIZE = 2000
+# Leading characters a spreadsheet reads as the start of a formula: OWASP's CSV injection list
+# (=, +, -, @, TAB, CR), and NUL, which OWASP ASVS (V1.2.10) adds.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 
 
 @login_required
 def incident_csv(request):
-    """The filtered list as CSV, personal fields blank where the country may not receive them."""
+    """The filtered list as CSV (RFC 4180, UTF-8), every row: streamed, read in chunks, no cap.
+
+    Personal fields are blank where the country may not receive them. Booleans are written as
+    the API writes them (`true`/`false`); a text cell that a spreadsheet would run as a formula
+    is prefixed with a single quote. `?bom=1` starts the file with a UTF-8 byte order mark, which
+    spreadsheet programs need to read it as UTF-8 (the list and map pages link to it)."""
     _filters, incidents, _query = _filtered(request)
-    rows = [selectors.redact(i) for i in incidents[:EXPORT_LIMIT]]
-    services.foreign_list_record(actor=request.user, incidents=rows, action="incident.exported", request=request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # The read is audited before it is sent, from the same gated query the rows come from.
+    own_country = request.user.agency.country_id
+    services.foreign_reads_record(
+        actor=request.user,
+        rows=incidents.exclude(country_id=own_country).values_list("pk", "country_id"),
+        action="incident.exported",
+        request=request,
+    )
+    bom = request.GET.get("bom") == "1"
+    response = StreamingHttpResponse(
+        _csv_lines(incidents, bom=bom), content_type="text/csv; charset=utf-8; header=present"
+    )
     response["Content-Disposition"] = f'attachment; filename="incidents-{timezone.localdate():%Y%m%d}.csv"'
-    writer = csv.writer(response)
+    return response
+
+
+def _csv_lines(incidents, *, bom=False):
+    """The CSV text, one chunk of rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if bom:
+        buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
-    for incident in rows:
+    chunk = EXPORT_CHUNK_SIZE
+    for count, incident in enumerate(incidents.iterator(chunk_size=chunk), start=1):
+        selectors.redact(incident)
         values = {
             "country": incident.country_id,
             "agency": incident.agency.code,
             "occurred_at": incident.occurred_at.isoformat(),
         }
-        writer.writerow([_csv_safe(values.get(c, getattr(incident, c))) for c in CSV_COLUMNS])
-    return response
+        writer.writerow([_csv_cell(values.get(c, getattr(incident, c))) for c in CSV_COLUMNS])
+        if count % chunk == 0:
+            yield _drain(buffer)
+    yield _drain(buffer)
 
 
-def _csv_safe(value):
-    """Neutralise cells a spreadsheet would run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@"} and not _is_number(text) else text
+def _drain(buffer):
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def _csv_cell(value):
+    """One cell: booleans as `true`/`false`, nothing for None, and text a spreadsheet would run
+    as a formula neutralised with a leading single quote. Numbers (coordinates, counts) are
+    typed values, never text someone wrote, and stay as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return str(value)
 
 
 @login_required

@@ -9,7 +9,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agreements import selectors, services
+from agreements import iep, selectors, services
 from agreements.api.serializers import (
     AgreementDetailOut,
     AgreementIn,
@@ -213,7 +213,7 @@ class ClausesIEP(APIView):
         responses={200: OpenApiTypes.OBJECT, **FORBIDDEN, **NOT_FOUND},
     )
     def get(self, request, pk):
-        return Response(selectors.clauses_as_iep(selectors.agreement_get(request.user, pk)))
+        return Response(iep.clauses_as_iep(selectors.agreement_get(request.user, pk)))
 
 
 class DocumentDownload(APIView):

@@ -26,7 +26,7 @@ function portalMap(element) {
 function showIncidents(element) {
   const map = portalMap(element);
   const status = document.getElementById("map-status");
-  fetch(element.dataset.geojsonUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+  fetch(element.dataset.geojsonUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
     .then((response) => response.json())
     .then((data) => {
       const layer = L.geoJSON(data, {
@@ -40,7 +40,7 @@ function showIncidents(element) {
           link.href = p.url;
           link.textContent = p.exercise ? `EXERCISE · ${p.reference}` : p.reference;
           box.append(link, document.createElement("br"),
-            `${p.category} · ${p.marking}`, document.createElement("br"),
+            `${p.category_label} · ${p.marking_label}`, document.createElement("br"),
             `${p.occurred_at.slice(0, 16).replace("T", " ")} · ${lat.toFixed(5)}, ${lon.toFixed(5)}`);
           marker.bindPopup(box);
         },

@@ -140,9 +140,9 @@ def test_detail_shows_parties_clauses_documents_disputes_and_timeline(agreement,
 
 def test_iep_export_lists_the_clauses(agreement, caller):
     iep = caller(*PARTIES["partner system"]).get(f"{API}{agreement.pk}/clauses/iep/").json()
-    assert iep["iep_version"] == "2.0"
-    assert iep["policies"][0]["tlp"] == "AMBER"
-    assert iep["policies"][0]["x_portal"]["directions"] == ["LT->PL", "PL->LT"]
+    assert iep["iep_version"] == 2.0 and iep["policies"][0]["iep_version"] == 2.0
+    assert iep["policies"][0]["tlp"] == "amber"
+    assert iep["clauses"][0]["directions"] == ["LT->PL", "PL->LT"]
 
 
 @pytest.mark.parametrize("persona", OUTSIDERS)

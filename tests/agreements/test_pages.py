@@ -165,11 +165,10 @@ def test_document_stored_under_a_safe_name(agreement):
 def test_iep_export(agreement, verified_client, partner_officer):
     response = verified_client(partner_officer).get(reverse("agreements:clauses_iep", args=[agreement.pk]))
     data = response.json()
-    assert data["iep_version"] == "2.0"
-    policy = data["policies"][0]
-    assert policy["tlp"] == "AMBER"
-    assert policy["x_portal"]["directions"] == ["PL->LT"]
-    assert policy["x_portal"]["retention_days"] == 30
+    assert data["iep_version"] == 2.0
+    assert data["policies"][0]["tlp"] == "amber"
+    assert data["clauses"][0]["directions"] == ["PL->LT"]
+    assert data["clauses"][0]["retention_days"] == 30
 
 
 def test_list_filters(make_agreement, verified_client, owner_liaison):

@@ -162,11 +162,11 @@ def test_the_map_draws_the_newest_and_says_when_more_matched(make_incident, veri
 
 def test_csv_export_is_redacted_and_safe_for_spreadsheets(shared_incident, verified_client, partner_officer, officer):
     Incident.objects.filter(pk=shared_incident.pk).update(description='=HYPERLINK("http://x")')
-    partner_csv = verified_client(partner_officer).get(reverse("incidents:csv")).content.decode()
+    partner_csv = b"".join(verified_client(partner_officer).get(reverse("incidents:csv")).streaming_content).decode()
     assert shared_incident.reference in partner_csv
     assert "Jonas Jonaitis" not in partner_csv
     assert "'=HYPERLINK" in partner_csv
-    owner_csv = verified_client(officer).get(reverse("incidents:csv")).content.decode()
+    owner_csv = b"".join(verified_client(officer).get(reverse("incidents:csv")).streaming_content).decode()
     assert "Jonas Jonaitis" in owner_csv
 
 

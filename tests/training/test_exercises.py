@@ -149,8 +149,8 @@ def test_incident_filed_in_a_running_exercise_is_marked_and_its_alert_is_cap_exe
     assert "<status>Exercise</status>" in cap
     geo = client.get(reverse("incidents:geojson")).json()
     assert [f["properties"]["exercise"] for f in geo["features"]] == [True]
-    csv = client.get(reverse("incidents:csv")).content.decode().splitlines()
-    assert csv[0].startswith("reference,is_exercise") and csv[1].split(",")[1] == "True"
+    csv = b"".join(client.get(reverse("incidents:csv")).streaming_content).decode().splitlines()
+    assert csv[0].startswith("reference,is_exercise") and csv[1].split(",")[1] == "true"
 
 
 def test_real_incidents_are_not_marked(make_incident, verified_client, officer):

@@ -46,13 +46,15 @@ class Command(BaseCommand):
                 status = 204 if valid else 401
                 self.send_response(status)
                 self.end_headers()
-                message = json.loads(body or b"{}")
+                event = json.loads(body or b"{}")  # the Standard Webhooks envelope: type, timestamp, data
                 repeat = " (repeat, ignored)" if message_id in seen else ""
                 seen.add(message_id)
-                incident = message.get("incident", {})
+                data = event.get("data") or {}
+                incident = data.get("incident") or {}
                 out.write(
-                    f"[receiver] {message.get('msg_type')} {incident.get('reference')} "
-                    f"{incident.get('category')} signature {'ok' if valid else 'INVALID'}{repeat}"
+                    f"[receiver] {event.get('type')} {data.get('reference')} "
+                    f"{incident.get('category', data.get('reason') or '')} "
+                    f"signature {'ok' if valid else 'INVALID'}{repeat}"
                 )
 
             def log_message(self, *args):
