@@ -23,7 +23,8 @@ def test_the_harness_runs_every_benchmark_on_a_small_data_set(broker, settings, 
     names = {r["name"] for r in data["results"]}
     assert {"list.api.typical.first", "list.api.rare.deep", "map.geojson.typical", "audit.verify_chain"} <= names
     assert {"throughput.list_api", "fanout.commit_to_last_2xx", "fanout.burst_drain"} <= names
-    assert len(modules()) == 4
+    assert {"delivery.rate_1_worker", "delivery.rate_2_workers"} <= names
+    assert len(modules()) == 5
     for result in report.results:
         assert result.value is not None
         if result.unit == "ms":
