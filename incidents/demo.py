@@ -51,7 +51,7 @@ def _demo_subscriptions():
         )
         Subscription.objects.get_or_create(
             agency=pl,
-            name="Old gateway (switched off)",
+            name="Old gateway (unreachable)",
             defaults={
                 "channel": "webhook",
                 "url": "http://127.0.0.1:9/alerts",
@@ -66,12 +66,12 @@ def _demo_subscriptions():
 
 
 def _demo_delivery_history():
-    """A dead letter on the switched-off gateway, so the redeliver button has something to do."""
+    """Dead letters on the unreachable gateway, so the redeliver button has something to do."""
     from alerts.models import AlertDelivery
 
-    for delivery in AlertDelivery.objects.filter(subscription__name="Old gateway (switched off)")[:2]:
+    for delivery in AlertDelivery.objects.filter(subscription__name="Old gateway (unreachable)")[:2]:
         AlertDelivery.objects.filter(pk=delivery.pk).update(
-            state="dead", attempts=11, last_error="URLError: [Errno 111] Connection refused"
+            state="dead", attempts=11, last_error="Could not connect: [Errno 111] Connection refused"
         )
 
 

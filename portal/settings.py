@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
         '`{"error": {"status", "code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",
+    # 3.1: its schema objects are JSON Schema 2020-12, and it has `webhooks` for what is pushed.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -343,7 +345,11 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.document_unauthorized",
+        "alerts.api.webhooks.document_webhook_headers",
+        "portal.api.schema.json_schema_nulls",
     ],
+    # One webhook per event type of alerts.delivery.EVENT_TYPES (a list, imported by its path).
+    "WEBHOOKS": "alerts.api.webhooks.WEBHOOKS",
 }
 
 # --- Background work -------------------------------------------------------------------------

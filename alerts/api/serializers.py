@@ -19,7 +19,11 @@ class AlertOut(serializers.Serializer):
     references = serializers.UUIDField(source="message.references", allow_null=True)
     reference = serializers.CharField(source="message.reference", help_text="The incident's reference.")
     acknowledged_at = serializers.DateTimeField(source="acknowledgement.at", default=None, allow_null=True)
-    incident = serializers.JSONField(source="message.incident", allow_null=True)
+    incident = serializers.DictField(
+        source="message.incident",
+        allow_null=True,
+        help_text="The incident as the receiver may see it now (what its clause lets it see).",
+    )
     reason = serializers.ChoiceField(
         source="message.reason",
         choices=ShareEnd.choices,

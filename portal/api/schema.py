@@ -16,3 +16,33 @@ def document_unauthorized(result, generator, request, public):
                 "401", {"content": {"application/json": {"schema": error}}, "description": UNAUTHORIZED}
             )
     return result
+
+
+def json_schema_nulls(result, generator, request, public):
+    """Null as OpenAPI 3.1 writes it (its schema objects are JSON Schema 2020-12), where DRF or
+    drf-spectacular left another spelling:
+
+    - `nullable: true` beside a `type` (DRF's paginators write their `next` and `previous` so):
+      "null" joins the type, since 3.1 knows no `nullable` and would refuse the null they hold;
+    - `oneOf: [{}, {"type": "null"}]` (drf-spectacular's nullable free-form value): a null meets
+      both branches, so `oneOf` refuses it; `anyOf` takes it, and still says null."""
+
+    def visit(node):
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        if node.get("nullable") is True and isinstance(node.get("type"), str | list):
+            del node["nullable"]
+            kinds = [node["type"]] if isinstance(node["type"], str) else node["type"]
+            node["type"] = [*kinds, "null"] if "null" not in kinds else kinds
+        branches = node.get("oneOf")
+        if isinstance(branches, list) and {} in branches and {"type": "null"} in branches:
+            node["anyOf"] = node.pop("oneOf")
+        for value in node.values():
+            visit(value)
+
+    visit(result)
+    return result
