@@ -3,8 +3,9 @@
 Fifty partner endpoints on 127.0.0.1 answer each POST after 0.3 s (a partner's gateway across a
 border). A burst of deliveries is committed at once and drained by one worker, then by two, each
 `celery worker --pool=threads --concurrency=32` on the alerts queue with the default delivery
-settings (deadline, a partner's share of the workers, sweeper). Measured: deliveries recorded as delivered per second. Baseline: the same signed POSTs sent straight from
-this process by as many threads as the workers run (what the network and the partners allow).
+settings (deadline, a partner's share of the workers, sweeper). Measured: deliveries recorded as
+delivered per second. Baseline: the same signed POSTs sent straight from this process by as many
+threads as the workers run (what the network and the partners allow).
 """
 
 import time
