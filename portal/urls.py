@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from portal.views import accounts, agency, core
-from portal.views.apidocs import api_docs
+from portal.views.apidocs import api_docs, partner_guide
 
 handler400 = "portal.views.core.bad_request"
 handler403 = "portal.views.core.permission_denied"
@@ -51,4 +51,5 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", api_docs, name="api_docs"),
+    path("api/guide/", partner_guide, name="api_guide"),
 ]
