@@ -161,7 +161,7 @@ def test_the_feed_answers_as_documented_with_nulls_and_a_cancel(
     cancels = [alert for alert in page["results"] if alert["msg_type"] == AlertType.CANCEL]
     assert len(cancels) == 2 and all(cancel["incident"] is None and cancel["reason"] for cancel in cancels)
     assert all(cancel["references"] for cancel in cancels)
-    assert page["next_after"] == page["results"][-1]["id"]
+    assert page["next_after"] == page["results"][-1]["cursor"]
     acknowledged = next(a for a in page["results"] if a["id"] == alerts[first.reference]["id"])
     assert acknowledged["acknowledged_at"] == acknowledged_at and acknowledged["incident"] is None
 

@@ -33,7 +33,13 @@ def worker(start_worker):
 
 def test_worker_round_trip_through_redis(worker):
     broker, queue = worker
-    assert not Heartbeat.objects.filter(name="worker").exists()
+    assert not Heartbeat.objects.filter(name="sweeper").exists()
     with app.connection_for_write(broker) as conn:  # not eager: this message goes through Redis
-        app.send_task("portal.tasks.record_heartbeat", queue=queue, connection=conn)
-    wait_for(lambda: Heartbeat.objects.filter(name="worker").exists(), 30, "the heartbeat written by the worker")
+        app.send_task("alerts.tasks.sweep_alert_deliveries", queue=queue, connection=conn)
+    wait_for(lambda: Heartbeat.objects.filter(name="sweeper").exists(), 30, "the sweeper's run, by the worker")
+
+
+def test_a_worker_reports_each_queue_it_consumes_on_its_own(worker):
+    _broker, queue = worker
+    # Written on the worker's own timer when it starts: no beat, no task sent.
+    wait_for(lambda: Heartbeat.objects.filter(name=f"worker:{queue}").exists(), 30, "the worker's heartbeat")

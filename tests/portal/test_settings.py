@@ -122,13 +122,13 @@ def test_webhook_deliveries_go_to_the_alerts_queue_and_everything_else_to_celery
         "route = lambda name: app.amqp.router.route({}, name)['queue'].name; "
         "print(json.dumps({name: route(name) for name in ("
         "'alerts.tasks.send_alert', 'alerts.tasks.deliver_alert', "
-        "'alerts.tasks.sweep_alert_deliveries', 'portal.tasks.record_heartbeat')}))"
+        "'alerts.tasks.sweep_alert_deliveries', 'portal.tasks.integrate_audit_log')}))"
     )
     result = run({"DEBUG": "1", **({"CELERY_ALERTS_QUEUE": queue} if queue else {})}, "-c", code)
     assert result.returncode == 0, result.stderr
     queues = json.loads(result.stdout.strip().splitlines()[-1])
     assert queues["alerts.tasks.send_alert"] == queues["alerts.tasks.deliver_alert"] == expected
-    assert queues["alerts.tasks.sweep_alert_deliveries"] == queues["portal.tasks.record_heartbeat"] == "celery"
+    assert queues["alerts.tasks.sweep_alert_deliveries"] == queues["portal.tasks.integrate_audit_log"] == "celery"
 
 
 def test_docker_compose_runs_a_worker_for_every_queue():
