@@ -241,6 +241,7 @@ def _record(delivery, now, status, retry_after, error):
     too long, a share or subscription ended), nothing is written: at least once, never lost."""
     attempts = delivery.attempts + 1
     changes = {"attempts": attempts, "last_status": status, "last_error": error, "claimed_at": None}
+    changes["enqueued_at"] = None  # no message waits for this row, unless a delayed one is sent below
     retry_in = None
     if status is not None and 200 <= status < 300:
         changes.update(state=DeliveryState.DELIVERED, delivered_at=now)
@@ -308,7 +309,7 @@ def sweep(now=None):
             ids.append(pk)
             if len(ids) >= settings.ALERTS_SWEEP_BATCH:
                 break
-    AlertDelivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+    AlertDelivery.objects.filter(pk__in=ids, state=DeliveryState.PENDING).update(enqueued_at=now)
     return ids
 
 
