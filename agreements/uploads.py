@@ -4,6 +4,8 @@ import zipfile
 
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Every type `detect_document_type` accepts: what a download is served as.
+DOCUMENT_TYPES = ("application/pdf", DOCX_TYPE, ODT_MIMETYPE.decode())
 
 
 def detect_document_type(upload):

@@ -22,6 +22,7 @@ from agreements.api.serializers import (
 )
 from agreements.downloads import document_response
 from agreements.models import Agreement
+from agreements.uploads import DOCUMENT_TYPES
 from portal.api.common import FORBIDDEN, INVALID, INVALID_PAGE, NOT_FOUND, call_service
 from portal.api.permissions import PEOPLE_ONLY
 from portal.gate import principal_group_id
@@ -225,10 +226,13 @@ class DocumentDownload(APIView):
     @extend_schema(
         summary="Download one version of a document",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="The file, with its own Content-Type; its SHA-256 is in the agreement's detail.",
-            ),
+            **{
+                (200, content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description="The file, with its own Content-Type; its SHA-256 is in the agreement's detail.",
+                )
+                for content_type in DOCUMENT_TYPES
+            },
             **FORBIDDEN,
             **NOT_FOUND,
         },

@@ -252,16 +252,6 @@ def test_a_page_that_does_not_exist_is_invalid_input_as_documented(client, api_k
 # Who reads each route, in turn: a partner's key, then the owner's (for what only the owner may
 # read), then the owner signed in (for what keys may not read). Each answer of 200 is checked.
 READERS = ((PARTNER, "key"), (OWNER, "key"), (OWNER, "session"))
-# Answers served in a media type the schema does not name, each with why it is let pass here.
-# An entry the schema has caught up with fails the test: remove it then.
-UNNAMED_MEDIA_TYPES = {
-    # Documented as application/octet-stream, served with the file's own type (PDF, DOCX, ODT).
-    "/api/v1/agreements/{id}/documents/{version_id}/download/": {"application/pdf"},
-}
-
-
-def media_type(response):
-    return response["Content-Type"].split(";")[0].strip()
 
 
 @pytest.fixture
@@ -277,7 +267,7 @@ def test_every_get_of_the_schema_answers_as_documented_with_real_data(world):
     schema (other media types are what the schema says). Every GET the schema documents is
     reached so, and every list that is documented gives at least one item."""
     documented = {path for path, item in openapi_schema()["paths"].items() if "get" in item}
-    checked, lists, listed, unnamed, failures = set(), set(), set(), set(), []
+    checked, lists, listed, failures = set(), set(), set(), []
     for route in routes():
         if not route.path.startswith("api/v1/") or not _serves_get(route):
             continue
@@ -290,14 +280,6 @@ def test_every_get_of_the_schema_answers_as_documented_with_real_data(world):
                 if response.status_code != 200:
                     continue
                 template = template_of(filling.path)
-                content = documented_response(template, "get", 200).get("content", {})
-                if (
-                    media_type(response) in UNNAMED_MEDIA_TYPES.get(template, ())
-                    and media_type(response) not in content
-                ):
-                    unnamed.add(template)
-                    checked.add(template)
-                    continue
                 try:
                     body = assert_documented(response)
                 except AssertionError as error:
@@ -312,7 +294,4 @@ def test_every_get_of_the_schema_answers_as_documented_with_real_data(world):
     assert not failures, "\n".join(failures)
     assert checked == documented, f"not read with a 200: {sorted(documented - checked)}"
     assert lists == listed, f"lists read empty only: {sorted(lists - listed)}"
-    assert unnamed == set(UNNAMED_MEDIA_TYPES), (
-        f"named by now, remove from UNNAMED_MEDIA_TYPES: {set(UNNAMED_MEDIA_TYPES) - unnamed}"
-    )
     assert len(documented) >= 20, sorted(documented)
