@@ -161,11 +161,12 @@ def _attempt(delivery, now):
             sequence()  # committed by now: its feed cursor is part of the event
             alert.refresh_from_db(fields=["seq"])
         alert.access, alert.message = seen, access.alert_message(alert, seen)
-        body = json.dumps(event(alert, now), separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+        pushed = event(alert, now)
         if subscription.channel == Channel.WEBHOOK:
+            body = json.dumps(pushed, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
             status, retry_after, error = _post(delivery, body, now)
         else:
-            status = _email(delivery, alert.message, body)
+            status = _email(delivery, alert.message, pushed)
     except Exception as exc:  # every failure is a counted attempt: retried, then dead-lettered
         status, error = None, describe(exc)
     return _record(delivery, now, status, retry_after, error)
@@ -220,7 +221,7 @@ def _post(delivery, body, now):
     return status, retry_after_seconds(answer.headers.get("retry-after"), now), f"HTTP {status}"
 
 
-def _email(delivery, message, body):
+def _email(delivery, message, pushed):
     from django.core.mail import send_mail
 
     alert = delivery.alert
@@ -228,7 +229,7 @@ def _email(delivery, message, body):
         # The subject names only what a tombstone or a Cancel may carry: type and reference.
         subject=f"{'[EXERCISE] ' if alert.status == AlertStatus.EXERCISE else ''}"
         f"[{alert.msg_type}] {message['reference']}",
-        message=json.dumps(json.loads(body), indent=2, ensure_ascii=False),
+        message=json.dumps(pushed, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder),
         from_email=None,
         recipient_list=delivery.subscription.emails,
     )
@@ -324,8 +325,5 @@ def overdue(now=None):
         claimed_at__lt=now - timedelta(seconds=settings.ALERTS_STUCK_AFTER + settings.ALERTS_OVERDUE_AFTER),
     )
     oldest = waiting.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
-    return {
-        "ok": not (oldest or stuck.exists()),
-        "overdue": waiting.count() + stuck.count(),
-        "oldest_due": oldest.isoformat() if oldest else None,
-    }
+    count = (waiting.count() if oldest else 0) + stuck.count()
+    return {"ok": count == 0, "overdue": count, "oldest_due": oldest.isoformat() if oldest else None}

@@ -257,13 +257,18 @@ def subscription_save(
     return subscription
 
 
+def cancel(deliveries, reason):
+    """Cancel what of `deliveries` still waits or is under way, with the ledger's `reason` (an
+    attempt under way is not recorded as delivered either: its claim is gone)."""
+    return deliveries.filter(state__in=[DeliveryState.PENDING, DeliveryState.SENDING]).update(
+        state=DeliveryState.CANCELLED, claimed_at=None, enqueued_at=None, last_error=reason
+    )
+
+
 def cancel_waiting(subscription_id, reason):
     """A subscription that is off receives nothing more: what waits for it, retries included, is
-    cancelled and shown so in the ledger (an attempt under way is not recorded as delivered
-    either: its claim is gone)."""
-    return AlertDelivery.objects.filter(
-        subscription_id=subscription_id, state__in=[DeliveryState.PENDING, DeliveryState.SENDING]
-    ).update(state=DeliveryState.CANCELLED, claimed_at=None, enqueued_at=None, last_error=reason)
+    cancelled and shown so in the ledger."""
+    return cancel(AlertDelivery.objects.filter(subscription_id=subscription_id), reason)
 
 
 @transaction.atomic

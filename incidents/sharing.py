@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.selectors import clauses_allowing
-from alerts.models import Alert, AlertDelivery, AlertType, CancelReason, DeliveryState
+from alerts.models import Alert, AlertDelivery, AlertType, CancelReason
 from alerts.services import alert_create
+from alerts.services import cancel as cancel_deliveries
 from incidents import access
 from incidents.models import (
     Incident,
@@ -168,12 +169,11 @@ def view_incident_permission_id():
 def _share_ended(incident, country, now):
     """A country stopped seeing the incident: what was not sent yet is not sent, and a Cancel
     says so with references and a reason code only."""
-    AlertDelivery.objects.filter(
-        alert__incident=incident,
-        alert__country=country,
-        state__in=[DeliveryState.PENDING, DeliveryState.SENDING],
-    ).exclude(alert__msg_type=AlertType.CANCEL).update(
-        state=DeliveryState.CANCELLED, claimed_at=None, enqueued_at=None, last_error=CancelReason.SHARE_ENDED
+    cancel_deliveries(
+        AlertDelivery.objects.filter(alert__incident=incident, alert__country=country).exclude(
+            alert__msg_type=AlertType.CANCEL
+        ),
+        CancelReason.SHARE_ENDED,
     )
     alert_create(
         incident=incident,

@@ -9,7 +9,7 @@ from django_otp.oath import totp
 
 from portal import services
 from portal.models import APIScope, Country
-from portal.testing import make_verified
+from portal.testing import Receiver, make_verified
 from tests.factories import AgencyFactory, UserFactory
 
 PASSWORD = "Correct-Horse-42!"
@@ -266,3 +266,13 @@ def lt_to_pl_clause(lithuania, **changes):
 def lt_pl_in_force(make_agreement, lithuania):
     """An LT-PL agreement in force with the clause of `lt_to_pl_clause`."""
     return make_agreement("in_force", clause=lt_to_pl_clause(lithuania))
+
+
+@pytest.fixture
+def receiver():
+    """A partner's webhook server on 127.0.0.1 (see `portal.testing.Receiver`)."""
+    from alerts.services import new_secret
+
+    server = Receiver(new_secret())
+    yield server
+    server.close()

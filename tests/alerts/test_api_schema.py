@@ -7,28 +7,12 @@ import pytest
 
 from agreements import services as agreement_services
 from alerts import delivery as alert_delivery
-from alerts import services as alert_services
 from alerts.delivery import EVENT_TYPES
-from alerts.models import AlertDelivery, Subscription
+from alerts.models import AlertDelivery
 from incidents import services as incident_services
-from tests.helpers import Receiver
 from tests.openapi import assert_pushed_as_documented, openapi_schema, webhook_request_schema
 
 SIGNATURE_HEADERS = {"webhook-id", "webhook-timestamp", "webhook-signature"}
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver(alert_services.new_secret())
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def subscription(receiver, partner_agency):
-    return Subscription.objects.create(
-        agency=partner_agency, name="Gateway", channel="webhook", url=receiver.url, secrets=[receiver.secret]
-    )
 
 
 def send_waiting():

@@ -14,18 +14,12 @@ from alerts import services as alert_services
 from alerts.models import Alert, AlertDelivery, Subscription
 from alerts.tasks import sweep_alert_deliveries
 from incidents import services
-from tests.helpers import Receiver, audit_log, dashboard_panel
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver(alert_services.new_secret())
-    yield server
-    server.close()
+from tests.helpers import audit_log, dashboard_panel
 
 
 @pytest.fixture
 def subscription(receiver, partner_agency):
+    """Signed with two secrets, as during a rotation: the receiver knows the older one."""
     secret = receiver.secret
     return Subscription.objects.create(
         agency=partner_agency,

@@ -13,25 +13,12 @@ from alerts import delivery as alert_delivery
 from alerts import services as alert_services
 from alerts.models import AlertDelivery, Subscription
 from portal.testing import BadServer, trickle
-from tests.helpers import Receiver
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver(alert_services.new_secret())
-    yield server
-    server.close()
 
 
 def subscribe(agency, url, secret=None, name="Gateway"):
     return Subscription.objects.create(
         agency=agency, name=name, channel="webhook", url=url, secrets=[secret or alert_services.new_secret()]
     )
-
-
-@pytest.fixture
-def subscription(receiver, partner_agency):
-    return subscribe(partner_agency, receiver.url, receiver.secret)
 
 
 def attempt(delivery, now=None):

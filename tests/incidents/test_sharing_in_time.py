@@ -19,7 +19,7 @@ from alerts.models import Alert, AlertDelivery, DeliveryState, Subscription
 from incidents import access, selectors, services, sharing
 from incidents.models import Incident, ShareGrant
 from portal.models import APIScope, Country
-from tests.conftest import make_verified
+from tests.conftest import lt_to_pl_clause, make_verified
 from tests.factories import AgencyFactory, UserFactory
 
 SECRET = "Secret cigarettes under the floor"
@@ -33,16 +33,7 @@ def expiring(make_agreement, lithuania):
     return make_agreement(
         "in_force",
         expires_on=timezone.localdate() + datetime.timedelta(days=2),
-        clause={
-            "provider": lithuania,
-            "receiver": Country.objects.get(pk="PL"),
-            "categories": ["smuggling_goods"],
-            "max_marking": "AMBER",
-            "retention_days": 30,
-            "purpose": "Risk analysis",
-            "mode": "automatic",
-            "personal_data": True,
-        },
+        clause=lt_to_pl_clause(lithuania, personal_data=True),
     )
 
 

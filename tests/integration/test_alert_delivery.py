@@ -25,13 +25,6 @@ WORKER_ENV = {
 
 
 @pytest.fixture
-def receiver():
-    server = Receiver(alert_services.new_secret())
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def subscribed(receiver, partner_agency, settings):
     settings.ALERTS_RETRY_SCHEDULE = [1, 1, 1]
     settings.ALERTS_DEADLINE, settings.ALERTS_STUCK_AFTER = 5, 6
