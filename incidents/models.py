@@ -110,8 +110,26 @@ class Incident(ChoiceLabels, models.Model):
         blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
-    border_sector = models.CharField(_("border sector"), max_length=100, blank=True)
-    crossing_point = models.CharField(_("nearest crossing point"), max_length=100, blank=True)
+    sector = models.ForeignKey(
+        "borders.BorderSector",
+        verbose_name=_("border sector"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    crossing = models.ForeignKey(
+        "borders.CrossingPoint",
+        verbose_name=_("nearest crossing point"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    # As typed before sectors were objects, or a name no sector of the country has (yet): kept
+    # and shown as reported until a sector or crossing point of that code or name exists.
+    border_sector = models.CharField(_("border sector (as reported)"), max_length=100, blank=True)
+    crossing_point = models.CharField(_("crossing point (as reported)"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
     people_involved = models.PositiveIntegerField(_("number of people involved"), default=0)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)

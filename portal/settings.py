@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "csp",
     "portal",
     "agreements",
+    "borders",
     "incidents",
     "alerts",
     "training",

@@ -95,7 +95,16 @@ class Patrol(Scheduled):
         on_delete=models.PROTECT,
         related_name="patrols",
     )
-    border_sector = models.CharField(_("border sector"), max_length=120)
+    sector = models.ForeignKey(
+        "borders.BorderSector",
+        verbose_name=_("border sector"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="patrols",
+    )
+    # As typed before sectors were objects; kept and shown until a sector of that name exists.
+    border_sector = models.CharField(_("border sector (as reported)"), max_length=120, blank=True)
     route = models.JSONField(
         _("route or area"), null=True, blank=True, help_text=_("A GeoJSON LineString (route) or Polygon (area).")
     )

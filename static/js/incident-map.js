@@ -1,27 +1,6 @@
 // Incident maps: the map of visible incidents (GeoJSON from the portal) and the place picker
-// of the incident form. Without a tile server the points are drawn on a plain background.
+// of the incident form. The map itself comes from portalMap() (portal-map.js).
 "use strict";
-
-function portalMap(element) {
-  const map = L.map(element, { worldCopyJump: true }).setView([56.5, 25.0], 5);
-  const tiles = element.dataset.tileUrl;
-  if (tiles) {
-    L.tileLayer(tiles, { maxZoom: 18, attribution: element.dataset.tileAttribution || "" }).addTo(map);
-  } else {
-    element.classList.add("map-plain");
-  }
-  L.control.scale().addTo(map);
-  const position = L.control({ position: "bottomleft" });
-  position.onAdd = () => {
-    const box = L.DomUtil.create("div", "map-position");
-    map.on("mousemove", (event) => {
-      box.textContent = `${event.latlng.lat.toFixed(5)}, ${event.latlng.lng.toFixed(5)}`;
-    });
-    return box;
-  };
-  position.addTo(map);
-  return map;
-}
 
 function showIncidents(element) {
   const map = portalMap(element);
