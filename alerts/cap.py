@@ -3,14 +3,25 @@
 Date-times are written as CAP 1.2 §3.3.2 requires ("2002-05-24T16:49:00-07:00": whole seconds,
 a numeric offset, never "Z"); the portal writes them in UTC, which CAP spells "-00:00".
 `references` names every earlier message of the alert's thread (the same incident, to the same
-country), oldest first, each as "sender,identifier,sent" exactly as that message was sent."""
+country), oldest first, each as "sender,identifier,sent" exactly as that message was sent.
+
+A rise in a border sector's impact level is an Alert with one `info` of category Security. Its
+urgency and severity follow the new level as an incident's follow its severity (the names are
+shared: low Future/Minor, medium Expected/Moderate, high Immediate/Severe, critical
+Immediate/Extreme). Its certainty follows how firmly the level says incidents are happening at
+that border (EUROSUR: low, insignificant impact; critical, decisive impact): low Possible,
+medium and high Likely, critical Observed. Its `area` is the sector: a polygon sector's outer
+ring (one `polygon` per polygon, closed, "lat,lon" pairs as CAP §3.2.4 writes them), a line
+sector a `circle` around the centre of its bounding box wide enough to hold every point."""
 
 import datetime
+import math
 import xml.etree.ElementTree as ET  # builds XML only; nothing untrusted is parsed here
 
 from django.conf import settings
 
 from alerts.models import Alert
+from borders.geometry import haversine_km
 from portal.choices import IncidentCategory
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -18,6 +29,8 @@ SEVERITY = {"low": "Minor", "medium": "Moderate", "high": "Severe", "critical": 
 URGENCY = {"low": "Future", "medium": "Expected", "high": "Immediate", "critical": "Immediate"}
 CERTAINTY = {"1": "Observed", "2": "Likely", "3": "Possible", "4": "Unlikely", "5": "Unlikely", "6": "Unknown"}
 AREA_RADIUS_KM = "5"
+LEVEL_CERTAINTY = {"low": "Possible", "medium": "Likely", "high": "Likely", "critical": "Observed"}
+LEVEL_EVENT = "Border sector impact level raised"
 
 
 def cap_datetime(moment):
@@ -53,19 +66,102 @@ def references_text(alert):
     return " ".join(f"{sender},{m.identifier},{cap_datetime(m.sent_at)}" for m in _earlier_messages(alert))
 
 
+def _add(parent, tag, text):
+    element = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
+    element.text = text
+    return element
+
+
+def _pair(position):
+    """A GeoJSON [lon, lat] as CAP's "lat,lon"."""
+    return f"{position[1]},{position[0]}"
+
+
+def polygons_text(geometry):
+    """CAP `polygon` values of a Polygon or MultiPolygon: each outer ring, closed."""
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    texts = []
+    for polygon in polygons:
+        ring = list(polygon[0])
+        if ring[0] != ring[-1]:
+            ring.append(ring[0])
+        texts.append(" ".join(_pair(p) for p in ring))
+    return texts
+
+
+def circle_text(geometry, bbox):
+    """A CAP `circle` ("lat,lon radius-km") around the centre of `bbox` that holds every point."""
+    west, south, east, north = bbox
+    lon, lat = (west + east) / 2, (south + north) / 2
+    lines = [geometry["coordinates"]] if geometry["type"] == "LineString" else geometry["coordinates"]
+    radius = max(haversine_km(lon, lat, p[0], p[1]) for line in lines for p in line)
+    return f"{round(lat, 6)},{round(lon, 6)} {max(1, math.ceil(radius))}"
+
+
+def level_cap_xml(alert):
+    """A sector level alert as CAP 1.2 (bytes), from `alert.message` (served only while the
+    receiver sees the sector: the caller reads through `alerts.selectors.alerts_for`)."""
+    message = alert.message
+    data = message["sector"]
+    ET.register_namespace("", CAP_NS)
+    root = ET.Element(f"{{{CAP_NS}}}alert")
+    add = _add
+    add(root, "identifier", str(alert.identifier))
+    add(root, "sender", _sender())
+    add(root, "sent", cap_datetime(alert.sent_at))
+    add(root, "status", alert.status)
+    add(root, "msgType", alert.msg_type)
+    add(root, "scope", "Restricted")
+    add(root, "restriction", f"for the border authorities of {alert.country_id} only")
+    if data is None:  # not served by the API; kept empty should anything else call it
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    info = ET.SubElement(root, f"{{{CAP_NS}}}info")
+    add(info, "language", "en")
+    add(info, "category", "Security")
+    add(info, "event", LEVEL_EVENT)
+    add(info, "urgency", URGENCY[data["level"]])
+    add(info, "severity", SEVERITY[data["level"]])
+    add(info, "certainty", LEVEL_CERTAINTY[data["level"]])
+    add(info, "senderName", f"Border authorities of {data['country']}")
+    add(info, "headline", f"{data['code']}: impact level raised from {data['previous_level']} to {data['level']}"[:160])
+    add(
+        info,
+        "description",
+        f"The impact level of border sector {data['code']} ({data['name']}, {data['country']}) was raised from "
+        f"{data['previous_level']} to {data['level']} at {data['set_at']}. Reason: {data['reason']}",
+    )
+    add(info, "web", data["url"])
+    for name, value in (
+        ("sectorCode", data["code"]),
+        ("sectorCountry", data["country"]),
+        ("previousImpactLevel", data["previous_level"]),
+        ("impactLevel", data["level"]),
+    ):
+        parameter = ET.SubElement(info, f"{{{CAP_NS}}}parameter")
+        add(parameter, "valueName", name)
+        add(parameter, "value", value)
+    area = ET.SubElement(info, f"{{{CAP_NS}}}area")
+    add(area, "areaDesc", f"{data['code']} {data['name']}")
+    geometry = data["geometry"]
+    if geometry["type"] in {"Polygon", "MultiPolygon"}:
+        for text in polygons_text(geometry):
+            add(area, "polygon", text)
+    else:
+        add(area, "circle", circle_text(geometry, data["bbox"]))
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
 def alert_cap_xml(alert):
     """The alert as a CAP 1.2 document (bytes), built from what the receiving country may see now
     (`alert.message`, see `incidents.access.alert_message`). A Cancel, and an alert whose share
     has ended, carry no `info` block: only identifiers, references and the reason in `note`."""
+    if alert.is_sector_level:
+        return level_cap_xml(alert)
     message = alert.message
     data = message["incident"]
     ET.register_namespace("", CAP_NS)
     root = ET.Element(f"{{{CAP_NS}}}alert")
-
-    def add(parent, tag, text):
-        element = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
-        element.text = text
-        return element
+    add = _add
 
     add(root, "identifier", str(alert.identifier))
     add(root, "sender", _sender())

@@ -30,10 +30,11 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from alerts import http
+from alerts import http, levels
 from alerts.feed import sequence
 from alerts.models import (
     AlertDelivery,
+    AlertKind,
     AlertStatus,
     AlertType,
     CancelReason,
@@ -47,13 +48,19 @@ from portal.outbox import send
 
 DELIVER = "alerts.tasks.deliver_alert"
 
-# The event types of the webhook envelope, one per kind of alert (documented in the OpenAPI
-# schema's `webhooks`).
+# The event types of the webhook envelope, one per kind and type of alert (documented in the
+# OpenAPI schema's `webhooks`). A sector's level has Alerts only: a rise is announced, a lowering
+# is not, and an alert whose sector is no longer seen is simply not served.
 EVENT_TYPES = {
-    AlertType.ALERT: "incident.alert",
-    AlertType.UPDATE: "incident.update",
-    AlertType.CANCEL: "incident.cancel",
+    (AlertKind.INCIDENT, AlertType.ALERT): "incident.alert",
+    (AlertKind.INCIDENT, AlertType.UPDATE): "incident.update",
+    (AlertKind.INCIDENT, AlertType.CANCEL): "incident.cancel",
+    (AlertKind.SECTOR_LEVEL, AlertType.ALERT): "sector.impact_level_raised",
 }
+
+
+def event_type(alert):
+    return EVENT_TYPES[(alert.kind, alert.msg_type)]
 
 
 def pending(alert_id, now=None):
@@ -71,7 +78,7 @@ def event(alert, now):
     from alerts.api.serializers import AlertOut
 
     return {
-        "type": EVENT_TYPES[alert.msg_type],
+        "type": event_type(alert),
         "timestamp": now.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z"),
         "data": AlertOut(alert).data,
     }
@@ -139,7 +146,9 @@ def deliver(delivery_id, now=None):
     now = now or timezone.now()
     if not claim(delivery_id, now):
         return None
-    delivery = AlertDelivery.objects.select_related("alert__references", "subscription").get(pk=delivery_id)
+    delivery = AlertDelivery.objects.select_related("alert__references", "alert__sector", "subscription").get(
+        pk=delivery_id
+    )
     try:
         return _attempt(delivery, now)
     finally:
@@ -151,16 +160,25 @@ def _attempt(delivery, now):
     alert = delivery.alert
     if not subscription.is_active:
         return _cancel(delivery, CancelReason.SWITCHED_OFF)
-    seen = access.access_of(alert.incident_id, alert.country_id, now)
-    if alert.msg_type != AlertType.CANCEL and not seen.visible:
-        # The share ended before this was sent: nothing of the incident leaves any more.
-        return _cancel(delivery, CancelReason.SHARE_ENDED)
+    if alert.is_sector_level:
+        if not levels.sees(alert.country_id, alert.sector.country_id, now):
+            # No agreement in force lets the receiver see the sector now: nothing of it leaves.
+            return _cancel(delivery, CancelReason.SECTOR_UNSEEN)
+        seen = None
+    else:
+        seen = access.access_of(alert.incident_id, alert.country_id, now)
+        if alert.msg_type != AlertType.CANCEL and not seen.visible:
+            # The share ended before this was sent: nothing of the incident leaves any more.
+            return _cancel(delivery, CancelReason.SHARE_ENDED)
     status, retry_after, error = None, None, ""
     try:
         if alert.seq is None:
             sequence()  # committed by now: its feed cursor is part of the event
             alert.refresh_from_db(fields=["seq"])
-        alert.access, alert.message = seen, access.alert_message(alert, seen)
+        if alert.is_sector_level:
+            alert.message = levels.message(alert, visible=True)
+        else:
+            alert.access, alert.message = seen, incident_message(alert, seen)
         pushed = event(alert, now)
         if subscription.channel == Channel.WEBHOOK:
             body = json.dumps(pushed, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
@@ -170,6 +188,12 @@ def _attempt(delivery, now):
     except Exception as exc:  # every failure is a counted attempt: retried, then dead-lettered
         status, error = None, describe(exc)
     return _record(delivery, now, status, retry_after, error)
+
+
+def incident_message(alert, seen):
+    """The item of an incident alert (`incidents.access.alert_message`), with the fields every
+    item of the feed has: its kind, and no sector."""
+    return {"kind": AlertKind.INCIDENT, **access.alert_message(alert, seen), "sector": None}
 
 
 def describe(exc):
@@ -225,15 +249,27 @@ def _email(delivery, message, pushed):
     from django.core.mail import send_mail
 
     alert = delivery.alert
-    send_mail(
+    body = json.dumps(pushed, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
+    if alert.is_sector_level:
+        # Sent only while the receiver sees the sector (`_attempt`): the subject may name the rise.
+        subject, body = _level_email(message, body)
+    else:
         # The subject names only what a tombstone or a Cancel may carry: type and reference.
-        subject=f"{'[EXERCISE] ' if alert.status == AlertStatus.EXERCISE else ''}"
-        f"[{alert.msg_type}] {message['reference']}",
-        message=json.dumps(pushed, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder),
-        from_email=None,
-        recipient_list=delivery.subscription.emails,
-    )
+        subject = (
+            f"{'[EXERCISE] ' if alert.status == AlertStatus.EXERCISE else ''}[{alert.msg_type}] {message['reference']}"
+        )
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=delivery.subscription.emails)
     return 200
+
+
+def _level_email(message, body):
+    """Subject and text of a level alert's e-mail: the rise in words, then the event as pushed."""
+    from django.template.loader import render_to_string
+
+    sector = message["sector"]
+    context = {"sector": sector, "event": body}
+    subject = render_to_string("alerts/email/level_raised_subject.txt", context)
+    return " ".join(subject.split()), render_to_string("alerts/email/level_raised.txt", context)
 
 
 def _record(delivery, now, status, retry_after, error):

@@ -35,13 +35,32 @@ class SubscriptionForm(forms.Form):
         choices=IncidentCategory.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("None ticked: every category."),
+        help_text=_(
+            "None ticked: every category. Categories are of incidents: alerts of a raised sector impact level "
+            "are sent whatever is ticked here."
+        ),
     )
-    min_severity = forms.ChoiceField(label=_("Minimum severity"), choices=Severity.choices)
+    min_severity = forms.ChoiceField(
+        label=_("Minimum severity"),
+        choices=Severity.choices,
+        help_text=_("For a raised sector impact level, the new level is compared with it (the names are the same)."),
+    )
     sectors = forms.CharField(
-        label=_("Border sectors"), required=False, max_length=2000, help_text=_("Comma-separated; empty: every sector.")
+        label=_("Border sectors"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "Comma-separated sector codes or names; empty: every sector. Applies to incidents and to raised "
+            "impact levels."
+        ),
     )
-    bbox = BBoxField(label=_("Map area"), help_text=_("west,south,east,north in decimal degrees; empty: anywhere."))
+    bbox = BBoxField(
+        label=_("Map area"),
+        help_text=_(
+            "west,south,east,north in decimal degrees; empty: anywhere. A raised impact level is sent when the "
+            "sector's extent overlaps the area."
+        ),
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, subscription=None, **kwargs):

@@ -17,6 +17,14 @@ class AlertType(models.TextChoices):
     CANCEL = "Cancel", "Cancel"
 
 
+class AlertKind(models.TextChoices):
+    """What an alert is about: an incident shared with the receiver, or a rise in the impact level
+    of a border sector the receiver sees."""
+
+    INCIDENT = "incident", _("Incident")
+    SECTOR_LEVEL = "sector_level", _("Sector impact level raised")
+
+
 class AlertStatus(models.TextChoices):
     ACTUAL = "Actual", "Actual"
     EXERCISE = "Exercise", "Exercise"
@@ -24,14 +32,26 @@ class AlertStatus(models.TextChoices):
 
 
 class Alert(models.Model):
-    """A message to a partner country about an incident shared with it (the outbox row).
+    """A message to a partner country (the outbox row), about one of two things (`kind`):
 
-    Created in the same transaction as the grant (or revocation) that causes it; its payload is
-    the incident as that country may see it, personal data withheld where the clause says so.
+    - an incident shared with it: created in the same transaction as the grant (or revocation)
+      that causes it; its payload is the incident as that country may see it, personal data
+      withheld where the clause says so;
+    - a rise in the impact level of a border sector it sees (`sector`, `level_change`): created in
+      the transaction of the rise; its payload is the change and the sector as they were then.
+      Its content is served only while the receiver still sees the sector (`alerts.levels`).
     """
 
     identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="alerts")
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    sector = models.ForeignKey(
+        "borders.BorderSector", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    level_change = models.ForeignKey(
+        "borders.ImpactLevelChange", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
     country = models.ForeignKey("portal.Country", on_delete=models.PROTECT, related_name="+")
     msg_type = models.CharField(max_length=10, choices=AlertType.choices, default=AlertType.ALERT)
     status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.ACTUAL)
@@ -52,6 +72,14 @@ class Alert(models.Model):
             models.Index(fields=["country", "seq"], name="alert_feed_order"),
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="alert_unsequenced"),
         ]
+        constraints = [
+            # An alert is about an incident or about a sector's level, never both nor neither.
+            models.CheckConstraint(
+                condition=(models.Q(incident__isnull=False, sector__isnull=True))
+                | (models.Q(incident__isnull=True, sector__isnull=False)),
+                name="alert_incident_or_sector",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.msg_type} {self.identifier} → {self.country_id}"
@@ -63,6 +91,14 @@ class Alert(models.Model):
         if self.seq is None:
             raise ValueError(f"alert {self.pk} has no feed number yet")
         return self.seq
+
+    @property
+    def kind(self):
+        return AlertKind.SECTOR_LEVEL if self.sector_id else AlertKind.INCIDENT
+
+    @property
+    def is_sector_level(self):
+        return self.sector_id is not None
 
     @property
     def is_cancel(self):
@@ -127,6 +163,7 @@ class CancelReason(models.TextChoices):
     """Why a delivery was not sent (kept in the ledger's error column)."""
 
     SHARE_ENDED = "share_ended", _("the share ended before it was sent")
+    SECTOR_UNSEEN = "sector_unseen", _("no agreement in force let the country see the sector when it was to be sent")
     SWITCHED_OFF = "switched_off", _("the subscription was switched off")
     GONE = "gone", _("the endpoint answered 410 Gone and the subscription was switched off")
 

@@ -1,24 +1,34 @@
 """Reads of alerts, joined to the gate: what an alert shows of its incident is decided by
-`incidents.access` at the moment of the read, never by what was stored when it was sent."""
+`incidents.access` at the moment of the read, never by what was stored when it was sent; an
+alert of a sector's impact level is served only while its receiver sees the sector at that
+moment (`alerts.levels`)."""
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from alerts import levels
+from alerts.delivery import incident_message
 from alerts.feed import sequence
 from alerts.models import Alert, AlertType, DeliveryState
 from incidents import access
 from portal.gate import principal_country_id
 
 
-def alerts_for(principal):
-    """Alerts addressed to the principal's country. What each may show of its incident is
-    decided when it is read: `alert_page`."""
+def alerts_for(principal, now=None):
+    """Alerts addressed to the principal's country: its incident alerts (what each may show of
+    its incident is decided when it is read: `alert_page`), and its sector level alerts while it
+    sees their sector now (afterwards they are not served at all, as if missing)."""
     country_id = principal_country_id(principal)
     if country_id is None:
         return Alert.objects.none()
-    return Alert.objects.filter(country_id=country_id).select_related("references", "acknowledgement")
+    return (
+        Alert.objects.filter(country_id=country_id)
+        .filter(levels.still_seen_q(country_id, now))
+        .select_related("references", "acknowledgement", "sector")
+    )
 
 
 def feed(principal, after=None):
@@ -30,32 +40,60 @@ def feed(principal, after=None):
 
 
 def alert_page(principal, alerts, now=None):
-    """Alerts with what their receiver may see of the incident now (`.access`, `.message`):
-    content while the share holds, a tombstone afterwards, none in a Cancel."""
-    rows = access.with_access(alerts, principal_country_id(principal), now)
-    for alert in rows:
-        alert.message = access.alert_message(alert, alert.access)
-    return rows
+    """Alerts with what their receiver may see now (`.message`; `.access` for incidents): the
+    incident while the share holds, a tombstone afterwards, none in a Cancel; a sector level
+    alert with its content while the receiver sees the sector (`alerts_for` serves no other)."""
+    country_id = principal_country_id(principal)
+    alerts = list(alerts)
+    incident_alerts = access.with_access([a for a in alerts if not a.is_sector_level], country_id, now)
+    for alert in incident_alerts:
+        alert.message = incident_message(alert, alert.access)
+    seen = {}
+    for alert in alerts:
+        if alert.is_sector_level:
+            owner = alert.sector.country_id
+            if owner not in seen:
+                seen[owner] = alert.country_id == country_id and levels.sees(country_id, owner, now)
+            alert.message = levels.message(alert, visible=seen[owner])
+    return alerts
 
 
 def overdue_acknowledgements(*, receiving_country_id=None, sending_country_id=None, now=None):
-    """Alerts past the acknowledgement deadline of their severity, still unacknowledged."""
+    """Alerts past the acknowledgement deadline of their severity (of a level alert: its new
+    level, which shares the names), still unacknowledged."""
     now = now or timezone.now()
     overdue = Alert.objects.none()
     for severity, minutes in settings.ALERTS_ACK_DEADLINES.items():
         late = Alert.objects.filter(
+            Q(incident__severity=severity) | Q(level_change__level=severity),
             msg_type=AlertType.ALERT,
             acknowledgement__isnull=True,
-            incident__severity=severity,
             sent_at__lt=now - timedelta(minutes=minutes),
         )
         overdue = overdue | late
     if receiving_country_id:
-        # The receiver's list names the incident: only while it may still see it.
-        overdue = access.alerts_still_seen(overdue.filter(country_id=receiving_country_id), now)
+        # The receiver's list names the incident or the sector: only while it may still see it.
+        mine = overdue.filter(country_id=receiving_country_id)
+        incidents = access.alerts_still_seen(mine.filter(sector__isnull=True), now)
+        sectors = mine.filter(sector__isnull=False).filter(levels.still_seen_q(receiving_country_id, now))
+        overdue = incidents | sectors
     if sending_country_id:
-        overdue = overdue.filter(incident__country_id=sending_country_id)
-    return overdue.select_related("incident", "country").order_by("sent_at")
+        overdue = overdue.filter(Q(incident__country_id=sending_country_id) | Q(sector__country_id=sending_country_id))
+    return overdue.select_related("incident", "sector", "level_change", "country").order_by("sent_at")
+
+
+def level_alerts_sent(principal, sector):
+    """The sender's ledger of a sector: the alerts its level rises caused (newest first), each
+    with its deliveries, when it was read and its acknowledgement. Only the sector's own country
+    sees it; anyone else gets none."""
+    if principal_country_id(principal) != sector.country_id:
+        return Alert.objects.none()
+    return (
+        Alert.objects.filter(sector=sector)
+        .select_related("country", "acknowledgement", "level_change")
+        .prefetch_related("deliveries__subscription__agency")
+        .order_by("-sent_at", "-id")
+    )
 
 
 def endpoint_health(subscription, days=7):
@@ -85,3 +123,24 @@ def dashboard_panel(user):
     if not (to_acknowledge or from_partners):
         return None
     return {"to_acknowledge": to_acknowledge, "from_partners": from_partners}
+
+
+def ledger_rows(principal, deliveries, now=None):
+    """A receiving agency's deliveries with what its ledger may name of each (`.subject`): an
+    incident's reference; a sector's code and new level only while the country sees the sector."""
+    country_id = principal_country_id(principal)
+    rows, seen = list(deliveries), {}
+    for delivery in rows:
+        alert = delivery.alert
+        if not alert.is_sector_level:
+            delivery.subject = alert.payload.get("reference", "")
+            continue
+        owner = alert.sector.country_id
+        if owner not in seen:
+            seen[owner] = alert.country_id == country_id and levels.sees(country_id, owner, now)
+        delivery.subject = (
+            f"{alert.payload.get('reference', '')} → {alert.level_change.get_level_display()}"
+            if seen[owner] and alert.level_change_id
+            else None
+        )
+    return rows

@@ -1,8 +1,9 @@
 """Alerts to partner countries: writing them, and what people do with them.
 
-An alert is written in the transaction that shares (or stops sharing) an incident, with one
-`AlertDelivery` row for each matching subscription; the fan-out task starts once that
-transaction commits (`alerts.delivery` sends). Every service checks its actor.
+An alert is written in the transaction that shares (or stops sharing) an incident, or that
+raises a border sector's impact level, with one `AlertDelivery` row for each matching
+subscription; the fan-out task starts once that transaction commits (`alerts.delivery` sends).
+Every service checks its actor.
 """
 
 import base64
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts import levels
 from alerts.models import (
     Alert,
     AlertAcknowledgement,
@@ -73,12 +75,79 @@ def alert_create(*, incident, country, msg_type, personal_data, now=None, reason
     return alert
 
 
+def level_alerts_create(*, change):
+    """Write the alerts of a rise in a sector's impact level (call inside the transaction of the
+    rise): one Alert for each partner country that sees the sector at that moment, never its
+    owner, with a delivery for each matching subscription of that country's agencies. The alert
+    holds the change and the sector as they are now; what is served of it later is decided when
+    it is read or sent (`alerts.levels`). A lowering writes none: only rises are announced."""
+    if not change.is_rise:
+        return []
+    sector = change.sector
+    countries = sorted(levels.receivers(sector, change.set_at))
+    if not countries:
+        return []
+    content = levels.level_content(change, sector)
+    subscriptions = list(
+        Subscription.objects.filter(agency__country_id__in=countries, agency__is_active=True, is_active=True)
+        .select_related("agency")
+        .order_by("pk")
+    )
+    created = []
+    for country_id in countries:
+        alert = Alert.objects.create(
+            sector=sector,
+            level_change=change,
+            country_id=country_id,
+            msg_type=AlertType.ALERT,
+            status=AlertStatus.ACTUAL,
+            sent_at=change.set_at,
+            payload={"reference": sector.code, "sector": content},
+        )
+        deliveries = [
+            AlertDelivery(alert=alert, subscription=subscription, next_attempt_at=alert.sent_at)
+            for subscription in subscriptions
+            if subscription.agency.country_id == country_id and levels.matches(subscription, sector, change.level)
+        ]
+        if deliveries:
+            AlertDelivery.objects.bulk_create(deliveries)
+            enqueue_on_commit("alerts.tasks.send_alert", alert.pk)
+        created.append(alert)
+    return created
+
+
+def level_deliveries_end(*, agreement_id, now=None):
+    """After a change to an agreement (inside its transaction): the level alerts not sent yet to
+    a party that no longer sees the other's sectors are not sent (the send checks again anyway;
+    this only keeps the ledger true at once)."""
+    from agreements.models import AgreementParty
+
+    parties = set(AgreementParty.objects.filter(agreement_id=agreement_id).values_list("country_id", flat=True))
+    waiting = AlertDelivery.objects.filter(
+        alert__sector__isnull=False,
+        alert__country_id__in=parties,
+        alert__sector__country_id__in=parties,
+        state__in=[DeliveryState.PENDING, DeliveryState.SENDING],
+    )
+    pairs = set(waiting.values_list("alert__country_id", "alert__sector__country_id"))
+    ended = 0
+    for country_id, owner_id in pairs:
+        if not levels.sees(country_id, owner_id, now):
+            ended += cancel(
+                waiting.filter(alert__country_id=country_id, alert__sector__country_id=owner_id),
+                CancelReason.SECTOR_UNSEEN,
+            )
+    return ended
+
+
 def matches(subscription, incident):
     if subscription.categories and incident.category not in subscription.categories:
         return False
     if SEVERITY_ORDER.index(incident.severity) < SEVERITY_ORDER.index(subscription.min_severity):
         return False
-    if subscription.sectors and incident.border_sector not in subscription.sectors:
+    # A subscription names sector codes; an incident with no sector linked has its name as reported.
+    sector = incident.sector.code if incident.sector_id else incident.border_sector
+    if subscription.sectors and sector not in subscription.sectors:
         return False
     return not subscription.bbox or in_bbox(subscription.bbox, incident.latitude, incident.longitude)
 
@@ -112,14 +181,27 @@ def validate_endpoint(url):
 def redeliver(*, delivery, actor, request=None):
     """The button on a dead letter: try again from the start of the schedule. Administrators of
     the receiving agency (their subscription), and supervisors and administrators of the agency
-    that reported the incident (their alert), may press it."""
+    that reported the incident (their alert), may press it; for a sector's level, the supervisors
+    and administrators of the sector's country."""
     delivery = (
-        AlertDelivery.objects.select_for_update().select_related("alert__incident", "subscription").get(pk=delivery.pk)
+        # Only the delivery row is locked: its alert's incident or sector is an outer join now.
+        AlertDelivery.objects.select_for_update(of=("self",))
+        .select_related("alert__incident", "alert__sector", "subscription")
+        .get(pk=delivery.pk)
     )
     receiver = administers(actor, delivery.subscription.agency_id)
-    sender = administers(actor, delivery.alert.incident.agency_id) or (
-        getattr(actor, "is_supervisor", False) and actor.agency_id == delivery.alert.incident.agency_id
-    )
+    alert = delivery.alert
+    if alert.is_sector_level:
+        agency = getattr(actor, "agency", None)
+        sender = (
+            agency is not None
+            and agency.country_id == alert.sector.country_id
+            and (administers(actor, agency.pk) or getattr(actor, "is_supervisor", False))
+        )
+    else:
+        sender = administers(actor, alert.incident.agency_id) or (
+            getattr(actor, "is_supervisor", False) and actor.agency_id == alert.incident.agency_id
+        )
     if not (receiver or sender):
         raise PermissionDenied(_("Only the receiving agency's administrators or the sender may send it again."))
     if delivery.state != DeliveryState.DEAD:
@@ -132,7 +214,7 @@ def redeliver(*, delivery, actor, request=None):
     audit.record(
         "alert.redelivered",
         actor=actor,
-        obj=delivery.alert.incident,
+        obj=alert.sector if alert.is_sector_level else alert.incident,
         request=request,
         details={"delivery": delivery.pk},
     )
@@ -163,7 +245,7 @@ def acknowledge(*, alert, principal, request=None):
         audit.record(
             "alert.acknowledged",
             actor=principal,
-            obj=alert.incident,
+            obj=alert.sector if alert.is_sector_level else alert.incident,
             request=request,
             details={"alert": str(alert.identifier)},
         )

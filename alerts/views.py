@@ -1,12 +1,13 @@
 """Agency administrators manage how alerts reach their agency: subscriptions and their ledger."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors, services
 from alerts.forms import SubscriptionForm
@@ -52,11 +53,12 @@ def subscription_edit(request, pk=None):
 @agency_admin_required
 def subscription_detail(request, pk):
     subscription = _own(request, pk)
-    deliveries = subscription.deliveries.select_related("alert").order_by("-id")
+    deliveries = subscription.deliveries.select_related("alert__sector", "alert__level_change").order_by("-id")
     state = request.GET.get("state", "")
     if state in DeliveryState.values:
         deliveries = deliveries.filter(state=state)
     page = Paginator(deliveries, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.ledger_rows(request.user, page.object_list)
     return render(
         request,
         "alerts/subscriptions/detail.html",
@@ -116,3 +118,18 @@ def delivery_redeliver(request, pk, delivery_pk):
     subscription = _own(request, pk)
     delivery = get_object_or_404(AlertDelivery, pk=delivery_pk, subscription=subscription)
     return redeliver_button(request, delivery, reverse("subscription_detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def level_delivery_redeliver(request, delivery_pk):
+    """The sender's redeliver button on a sector's page (a dead letter of a level alert). Only
+    the sector's own country finds the delivery; the service admits its supervisors and
+    administrators."""
+    delivery = get_object_or_404(
+        AlertDelivery.objects.select_related("alert__sector"),
+        pk=delivery_pk,
+        alert__sector__isnull=False,
+        alert__sector__country_id=getattr(request.user.agency, "country_id", None),
+    )
+    return redeliver_button(request, delivery, reverse("borders:detail", args=[delivery.alert.sector_id]))

@@ -18,6 +18,8 @@ from portal import audit
 
 # Sent inside the transaction of a rise in a sector's impact level: change (an ImpactLevelChange).
 impact_level_raised = Signal()
+# Sent inside the transaction of a change of a country's sectors or crossing points: country_id.
+reported_places_changed = Signal()
 
 SECTOR_FIELDS = {"code", "name", "description", "geometry", "is_active"}
 CROSSING_FIELDS = {"code", "name", "kind", "sector", "latitude", "longitude", "is_active"}
@@ -141,22 +143,7 @@ def impact_level_set(*, sector, level, reason, actor, request=None, now=None):
 
 
 def link_reported_places(country_id):
-    """Incidents and patrols whose sector or crossing point was typed as text (before sectors
-    existed, or while the name was unknown) are linked once a sector or crossing point of that
-    code or name exists in their country; names that match none stay as reported."""
-    from incidents.models import Incident
-    from training.models import Patrol
-
-    for sector in BorderSector.objects.filter(country_id=country_id):
-        for name in {sector.code, sector.name}:
-            Incident.objects.filter(country_id=country_id, sector__isnull=True, border_sector__iexact=name).update(
-                sector=sector, border_sector=""
-            )
-            Patrol.objects.filter(
-                commanding_agency__country_id=country_id, sector__isnull=True, border_sector__iexact=name
-            ).update(sector=sector, border_sector="")
-    for crossing in CrossingPoint.objects.filter(country_id=country_id):
-        for name in {crossing.code, crossing.name}:
-            Incident.objects.filter(country_id=country_id, crossing__isnull=True, crossing_point__iexact=name).update(
-                crossing=crossing, crossing_point=""
-            )
+    """Announce that a country's sectors or crossing points changed: the apps that keep names
+    typed as text (incidents, patrols) link those that now match a code or name
+    (`reported_places_changed` receivers, in this transaction)."""
+    reported_places_changed.send(sender=BorderSector, country_id=country_id)

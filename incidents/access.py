@@ -12,6 +12,9 @@ the ledger: which clause, since when) is valid *now*:
   shares it had until they end, and gains no new one), not TLP:RED, its category and marking
   inside the clause.
 Personal data is seen by the owner, and by a partner while a valid grant allows it.
+A country one of whose agencies accepted a handover of the incident (`Incident.handled_by`) sees
+it in full, personal data included, with no end, for as long as that agency handles it: the
+handover is its legal basis, independent of the grants (`index_rows`, `handling_country_id`).
 
 How it is fast and exact at once. The visibility index is django-guardian's direct-foreign-key
 permission table of incidents (`IncidentGroupObjectPermission`, alias `IncidentVisibility`: one
@@ -120,7 +123,26 @@ def index_rows(incident, now, grants):
         if grant.personal_data:
             row["personal_data"] = True
             row["personal_data_until"] = max(row["personal_data_until"] or until, until)
+    handler = handling_country_id(incident)
+    if handler is not None:
+        # The handover is a legal basis of its own: the country of the agency that took the
+        # incident over sees all of it, personal data included, for as long as it handles it,
+        # whatever becomes of the clauses it first received it under.
+        rows[handler] = {**HANDOVER_ROW}
     return rows
+
+
+# The index row of the country that handles an incident handed over to one of its agencies.
+HANDOVER_ROW = {"expires_at": None, "personal_data": True, "personal_data_until": None, "is_owner": False}
+
+
+def handling_country_id(incident):
+    """The country of the agency handling the incident after an accepted handover, when it is not
+    the owner's (None while the reporting agency handles it)."""
+    if incident.handled_by_id is None:
+        return None
+    country_id = incident.handled_by.country_id
+    return None if country_id == incident.country_id else country_id
 
 
 def grant_end(grant, incident, now):
@@ -177,6 +199,13 @@ def redact(incident, personal_data):
     return incident
 
 
+def _place(place, kind=False):
+    data = {"code": place.code, "name": place.name, "country": place.country_id}
+    if kind:
+        data["kind"] = place.kind
+    return data
+
+
 def incident_content(incident, personal_data):
     """The incident as a receiving country may see it (the content of alerts and previews)."""
     data = {
@@ -187,8 +216,11 @@ def incident_content(incident, personal_data):
         "occurred_at": incident.occurred_at.isoformat(),
         "latitude": str(incident.latitude) if incident.latitude is not None else None,
         "longitude": str(incident.longitude) if incident.longitude is not None else None,
-        "border_sector": incident.border_sector,
-        "crossing_point": incident.crossing_point,
+        # The code of the sector or crossing point, or the name as reported when none is linked.
+        "border_sector": incident.sector.code if incident.sector_id else incident.border_sector,
+        "crossing_point": incident.crossing.code if incident.crossing_id else incident.crossing_point,
+        "sector": _place(incident.sector) if incident.sector_id else None,
+        "crossing": _place(incident.crossing, kind=True) if incident.crossing_id else None,
         "description": incident.description,
         "people_involved": incident.people_involved,
         "severity": incident.severity,

@@ -8,7 +8,8 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from agreements.services import agreement_sharing_changed
-        from incidents import selectors
+        from borders.services import reported_places_changed
+        from incidents import selectors, services
         from portal import registry
 
         registry.add_dashboard_panel(
@@ -17,6 +18,7 @@ class IncidentsConfig(AppConfig):
         registry.add_api_routes("incidents/", "incidents.api.urls")
 
         agreement_sharing_changed.connect(_agreement_changed, dispatch_uid="incidents.agreement_changed")
+        reported_places_changed.connect(services.link_reported_places, dispatch_uid="incidents.link_reported_places")
 
 
 def _agreement_changed(sender, agreement_id, **kwargs):

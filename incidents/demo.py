@@ -12,12 +12,39 @@ from portal.choices import IncidentCategory
 from portal.models import Agency, User
 
 PER_AGENCY = 60
+# country: [(border sector, crossing point, latitude, longitude)], as an officer would name them:
+# most are the codes' names of the demo sectors and crossing points (borders/demo.py) and are
+# linked to them; the others match none and stay as reported.
 SECTORS = {
-    "LT": [("Medininkai", 54.54, 25.64), ("Kybartai", 54.64, 22.76), ("Lazdijai", 54.23, 23.51)],
-    "LV": [("Terehova", 56.28, 28.06), ("Grebneva", 56.93, 27.98), ("Silene", 55.68, 26.76)],
-    "EE": [("Narva", 59.38, 28.19), ("Koidula", 57.83, 27.55), ("Luhamaa", 57.60, 27.46)],
-    "PL": [("Terespol", 52.07, 23.62), ("Kuznica", 53.50, 23.65), ("Budzisko", 54.36, 22.95)],
-    "FI": [("Vaalimaa", 60.55, 27.80), ("Nuijamaa", 61.01, 28.31), ("Gulf of Finland", 60.10, 26.90)],
+    "LT": [
+        ("Medininkai", "Medininkai", 54.54, 25.64),
+        ("Kybartai", "Kybartai", 54.64, 22.76),
+        ("Lazdijai", "Lazdijai-Ogrodniki", 54.18, 23.45),
+        ("Kalvarija", "Kalvarija-Budzisko", 54.33, 23.22),
+    ],
+    "LV": [
+        ("Terehova", "Terehova", 56.28, 28.06),
+        ("Grebneva", "Grebneva", 56.93, 27.98),
+        ("Silene", "Silene", 55.68, 26.76),
+        ("Valka", "Valka-Valga road", 57.76, 26.00),
+    ],
+    "EE": [
+        ("Narva", "Narva", 59.38, 28.19),
+        ("Koidula", "Koidula", 57.83, 27.55),
+        ("Luhamaa", "Luhamaa", 57.60, 27.46),
+        ("Valga", "Valga-Valka road", 57.79, 26.05),
+    ],
+    "PL": [
+        ("Terespol", "Terespol", 52.07, 23.62),
+        ("Kuznica", "Kuznica", 53.50, 23.65),
+        ("Budzisko", "Budzisko-Kalvarija", 54.34, 23.17),
+        ("Sejny", "Ogrodniki-Lazdijai", 54.12, 23.42),
+    ],
+    "FI": [
+        ("Vaalimaa", "Vaalimaa", 60.55, 27.80),
+        ("Nuijamaa", "Nuijamaa", 61.01, 28.31),
+        ("Gulf of Finland", "Helsinki West Harbour", 59.95, 24.98),
+    ],
 }
 DESCRIPTIONS = {
     "illegal_crossing": "Group of people crossed the green border at night; tracks found at dawn.",
@@ -91,16 +118,16 @@ def load(stdout=None):
             continue
         for n in range(PER_AGENCY):
             category = rng.choice(IncidentCategory.values)
-            sector, lat, lon = rng.choice(SECTORS[agency.country_id])
+            sector, crossing, lat, lon = rng.choice(SECTORS[agency.country_id])
             personal = category in {"trafficking", "document_fraud", "migrant_smuggling"} and rng.random() < 0.6
             incident = services.incident_create(
                 actor=officer,
                 category=category,
                 occurred_at=now - timedelta(hours=rng.randint(1, 24 * 120)),
-                latitude=Decimal(f"{lat + rng.uniform(-0.15, 0.15):.5f}"),
-                longitude=Decimal(f"{lon + rng.uniform(-0.15, 0.15):.5f}"),
+                latitude=Decimal(f"{lat + rng.uniform(-0.05, 0.05):.5f}"),
+                longitude=Decimal(f"{lon + rng.uniform(-0.08, 0.08):.5f}"),
                 border_sector=sector,
-                crossing_point=sector,
+                crossing_point=crossing,
                 description=DESCRIPTIONS[category],
                 people_involved=rng.randint(0, 12),
                 severity=rng.choice(["low", "medium", "medium", "high", "critical"]),

@@ -5,20 +5,43 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from borders.models import BorderSector, CrossingPoint
+from borders.selectors import crossing_choices, sector_choices
 from incidents import exercises
 from incidents.models import Incident, IncidentStatus, Severity
 from incidents.services import INCIDENT_FIELDS
 from portal.choices import TLP, IncidentCategory
+from portal.gate import principal_country_id
 from portal.geo import BBoxField
 from portal.models import Agency, Country
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+# The form offers the country's sectors and crossing points to choose from; the text fields
+# stay for names reported before (shown as reported on the incident's page).
+FORM_FIELDS = [
+    name
+    for field in INCIDENT_FIELDS
+    for name in ({"border_sector": ["sector"], "crossing_point": ["crossing"]}.get(field, [field]))
+]
+
+
+class SectorChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} · {obj.name}"
+
+
+class CrossingChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.get_kind_display()})"
+
+
 class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
-        fields = list(INCIDENT_FIELDS)
+        fields = FORM_FIELDS
+        field_classes = {"sector": SectorChoice, "crossing": CrossingChoice}
         widgets = {
             "occurred_at": DATETIME,
             "description": forms.Textarea(attrs={"rows": 5}),
@@ -29,10 +52,27 @@ class IncidentForm(forms.ModelForm):
         help_texts = {
             "marking": _("TLP:RED is never shared with partners."),
             "latitude": _("Decimal degrees, for example 54.6872."),
+            "sector": _("A click on the map suggests the nearest one."),
         }
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The incident's country: the reporter's for a new one.
+        country_id = self.instance.country_id or principal_country_id(user)
+        viewer = user or self.instance.reporter
+        sector = cast(forms.ModelChoiceField, self.fields["sector"])
+        crossing = cast(forms.ModelChoiceField, self.fields["crossing"])
+        sector.queryset = sector_choices(viewer, [country_id]) if viewer else BorderSector.objects.none()
+        crossing.queryset = crossing_choices(viewer, [country_id]) if viewer else CrossingPoint.objects.none()
+        sector.empty_label = crossing.empty_label = _("None")
+        if self.instance.border_sector:
+            sector.help_text = _("Reported as “%(name)s”, which matches no sector of the country.") % {
+                "name": self.instance.border_sector
+            }
+        if self.instance.crossing_point:
+            crossing.help_text = _("Reported as “%(name)s”, which matches no crossing point of the country.") % {
+                "name": self.instance.crossing_point
+            }
         if self.instance.pk is None and user is not None:
             running = exercises.running_for(user)
             if running.exists():
@@ -77,6 +117,11 @@ class IncidentFilterForm(forms.Form):
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     bbox = BBoxField(label=_("Map area"), help_text=_("west,south,east,north in decimal degrees"))
+    handled_by_us = forms.BooleanField(
+        label=_("Handled by us"),
+        required=False,
+        help_text=_("Incidents your agency took over through a handover."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -245,7 +245,11 @@ class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
         constraints = [models.UniqueConstraint(fields=["country", "content_object"], name="visibility_unique")]
-        indexes = [models.Index(fields=["country", "-occurred_at", "-content_object"], name="visibility_list")]
+        indexes = [
+            models.Index(fields=["country", "-occurred_at", "-content_object"], name="visibility_list"),
+            # Live pages find the latest window of their country that has ended (`incidents.live`).
+            models.Index(fields=["country", "expires_at"], name="visibility_window_end"),
+        ]
 
     def __str__(self):
         return f"{self.country_id} sees {self.content_object_id}"
@@ -427,3 +431,40 @@ class Handover(models.Model):
 
     def time_left(self, now=None):
         return max(self.deadline - (now or timezone.now()), timedelta(0))
+
+
+class IncidentChange(models.Model):
+    """A change of what one country sees of one incident: shared with it, updated, no longer
+    shared, or edited by its owner. The log that live pages poll (`incidents.live`), written in
+    the transaction of the change and numbered per country in commit order once it committed.
+    A row says only that this incident changed for this country; what a page then shows of it is
+    read through the gate at the moment of the poll."""
+
+    country = models.ForeignKey("portal.Country", on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    # The country's own numbering, in the order the changes committed (`incidents.live.sequence`).
+    seq = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["country", "seq"], name="incident_change_order")]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="incident_change_unnumbered"),
+            models.Index(fields=["changed_at"], name="incident_change_age"),
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} changed for {self.country_id} (#{self.seq})"
+
+
+class LiveSeen(models.Model):
+    """How far a person has seen their country's changes: later ones are marked new on the
+    dashboard, the incident list and the map, on every device they use."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    country = models.ForeignKey("portal.Country", on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField(default=0)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user_id} saw {self.country_id} up to #{self.seq}"

@@ -8,7 +8,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from incidents import access
+from incidents import access, live
 from incidents.models import Incident, IncidentQuerySet, ShareGrant
 from portal.choices import IncidentCategory
 from portal.gate import principal_country_id
@@ -16,7 +16,7 @@ from portal.gate import principal_country_id
 
 def incidents_visible_to(principal, at=None):
     """The gate, with the agreement under which each incident reached the principal's country."""
-    incidents = Incident.objects.visible_to(principal, at=at).select_related("agency", "country")
+    incidents = Incident.objects.visible_to(principal, at=at).select_related("agency", "country", "sector", "crossing")
     country_id = principal_country_id(principal)
     if country_id is None:
         return incidents
@@ -28,7 +28,7 @@ def incidents_visible_to(principal, at=None):
 
 def incident_get(principal, pk):
     """A visible incident (404 alike for missing and foreign ones), redacted for the principal."""
-    incidents = Incident.objects.select_related("agency", "country", "reporter")
+    incidents = Incident.objects.select_related("agency", "country", "reporter", "sector", "crossing")
     return redact(incidents.get_visible_or_404(principal, pk=pk))
 
 
@@ -58,6 +58,7 @@ def incident_search(
     since=None,
     until=None,
     bbox=None,
+    handled_by_us=False,
     shared_under=True,
 ):
     """The filtered list a principal may see; counts and filters never include foreign rows.
@@ -66,7 +67,11 @@ def incident_search(
     if shared_under:
         incidents = incidents_visible_to(principal)
     else:
-        incidents = Incident.objects.visible_to(principal).annotate(agency_code=F("agency__code"))
+        incidents = (
+            Incident.objects.visible_to(principal)
+            .select_related("sector", "crossing")
+            .annotate(agency_code=F("agency__code"))
+        )
     if q:
         incidents = _text_search(incidents, q)
     for field, value in (("category", category), ("severity", severity), ("marking", marking), ("status", status)):
@@ -74,6 +79,10 @@ def incident_search(
             incidents = incidents.filter(**{field: value})
     if country is not None:
         incidents = incidents.filter(country=country)
+    if handled_by_us:
+        # Taken over by the principal's agency through an accepted handover.
+        agency_id = getattr(getattr(principal, "agency", None), "pk", None)
+        incidents = incidents.filter(handled_by_id=agency_id) if agency_id else incidents.none()
     if since:
         incidents = incidents.filter(occurred_at__date__gte=since)
     if until:
@@ -143,4 +152,6 @@ def dashboard_panel(user):
     """The dashboard's card of incidents the reader's country may see, over the last 12 weeks."""
     if not user.agency_id:
         return None
-    return {"counts": incident_counts(user)}
+    page = live.page(user)  # before the data it describes: a change in between comes again
+    latest = live.latest(user, page["state"], incident_search(user)) if page else []
+    return {"counts": incident_counts(user), "live": page, "latest": latest}

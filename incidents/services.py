@@ -4,16 +4,20 @@ Every step checks who acts and the incident's state, writes the audit log and, w
 change, hands the incident to the sharing engine in the same transaction.
 """
 
+import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import access, exercises, sharing, uploads
+from borders.models import BorderSector, CrossingPoint
+from incidents import access, exercises, live, sharing, uploads
 from incidents.models import (
     HANDOVER_HOURS,
     PERSONAL_FIELDS,
@@ -31,6 +35,7 @@ from portal.files import safe_display_name, sha256_of
 from portal.models import APIScope
 
 S = IncidentStatus
+logger = logging.getLogger(__name__)
 
 INCIDENT_FIELDS = (
     "category",
@@ -48,6 +53,9 @@ INCIDENT_FIELDS = (
     "has_personal_data",
     *PERSONAL_FIELDS,
 )
+# The sector and crossing point chosen from the country's own (`borders`); the text fields above
+# keep a name as reported when it matches none.
+PLACE_FIELDS = ("sector", "crossing")
 # Changing these after validation can change who may receive the incident.
 SHARING_FIELDS = {"category", "marking", "has_personal_data"}
 
@@ -94,16 +102,49 @@ def _clean(incident):
         errors["longitude"] = _("Give both latitude and longitude, or neither.")
     if not incident.has_personal_data and any(getattr(incident, f) for f in PERSONAL_FIELDS):
         errors["has_personal_data"] = _("Tick this box when you enter personal details.")
+    errors |= _places(incident)
     if errors:
         raise ValidationError(errors)
     incident.full_clean(exclude=["reference", "agency", "country", "reporter", "validated_by", "follow_up_of"])
+
+
+def _places(incident):
+    """The sector and crossing point belong to the incident's country; a name typed as text is
+    linked to the country's sector or crossing point of that code or name, or kept as reported.
+    The incident's country is the reporter's, and a country always sees its own sectors."""
+    errors = {}
+    if incident.sector_id is not None:
+        if incident.sector.country_id != incident.country_id:
+            errors["sector"] = _("Choose a border sector of the incident's country.")
+        else:
+            incident.border_sector = ""
+    elif incident.border_sector.strip():
+        incident.sector = _named(BorderSector, incident.country_id, incident.border_sector)
+        if incident.sector is not None:
+            incident.border_sector = ""
+    if incident.crossing_id is not None:
+        if incident.crossing.country_id != incident.country_id:
+            errors["crossing"] = _("Choose a crossing point of the incident's country.")
+        else:
+            incident.crossing_point = ""
+    elif incident.crossing_point.strip():
+        incident.crossing = _named(CrossingPoint, incident.country_id, incident.crossing_point)
+        if incident.crossing is not None:
+            incident.crossing_point = ""
+    return errors
+
+
+def _named(model, country_id, text):
+    text = text.strip()
+    return model.objects.filter(country_id=country_id).filter(Q(code__iexact=text) | Q(name__iexact=text)).first()
 
 
 def _require_complete(incident):
     missing = []
     if not incident.description.strip():
         missing.append(_("Describe what happened."))
-    if incident.latitude is None and not incident.border_sector and not incident.crossing_point:
+    places = (incident.border_sector, incident.crossing_point, incident.sector_id, incident.crossing_id)
+    if incident.latitude is None and not any(places):
         missing.append(_("Say where it happened: a point on the map, the border sector or the crossing point."))
     if missing:
         raise ValidationError(missing)
@@ -138,7 +179,7 @@ def incident_create(*, actor, follow_up_of=None, exercise=None, request=None, **
         reported_via=f"api-key:{api_key.prefix}" if api_key else "",
         follow_up_of=follow_up_of,
         exercise=exercise,
-        **{k: v for k, v in fields.items() if k in INCIDENT_FIELDS},
+        **{k: v for k, v in fields.items() if k in INCIDENT_FIELDS or k in PLACE_FIELDS},
     )
     _clean(incident)
     incident.reference = _next_reference(actor.agency, now.year)
@@ -167,7 +208,9 @@ def incident_update(*, incident, actor, request=None, **fields):
             raise PermissionDenied(_("Only a supervisor changes a validated incident."))
     else:
         raise ValidationError(_("A closed incident cannot change."))
-    changed = {k: v for k, v in fields.items() if k in INCIDENT_FIELDS and getattr(incident, k) != v}
+    changed = {
+        k: v for k, v in fields.items() if (k in INCIDENT_FIELDS or k in PLACE_FIELDS) and getattr(incident, k) != v
+    }
     for key, value in changed.items():
         setattr(incident, key, value)
     _clean(incident)
@@ -179,6 +222,8 @@ def incident_update(*, incident, actor, request=None, **fields):
     elif "occurred_at" in changed:
         # The visibility index keeps its own copy of the time, which lists are ordered by.
         sharing.refresh_visibility(incident)
+    elif changed:
+        live.owner_changed(incident)
     return incident
 
 
@@ -202,6 +247,7 @@ def incident_submit(*, incident, actor, request=None):
     incident.status = S.SUBMITTED
     incident.save(update_fields=["status", "updated_at"])
     audit.record("incident.submitted", actor=actor, obj=incident, request=request)
+    live.owner_changed(incident)
     return incident
 
 
@@ -223,6 +269,45 @@ def incident_validate(*, incident, actor, request=None):
     return sharing.sync_incident(incident, actor=actor)
 
 
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What became of one incident of a bulk validation."""
+
+    incident: Incident
+    validated: bool
+    reason: str = ""
+
+
+def incident_validate_bulk(*, incidents, actor, request=None):
+    """Validate several incidents at once (the duty desk), each by `incident_validate` in its
+    own transaction, so that every rule holds for each (four eyes, state, agency) and none is
+    left half-done: each one is validated and shared, or not changed at all. A refusal is
+    written to the audit log with its reason. Returns a `BulkOutcome` per incident, in order."""
+    outcomes = []
+    for incident in incidents:
+        try:
+            incident_validate(incident=incident, actor=actor, request=request)
+        except (ValidationError, PermissionDenied) as exc:
+            reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            reason = reason or _("You may not validate this incident.")
+        except Exception:
+            # One failure must not hide what became of the others; its transaction rolled back.
+            logger.exception("bulk validation of incident %s failed", incident.pk)
+            reason = _("It could not be validated because of an error; nothing of it was changed.")
+        else:
+            outcomes.append(BulkOutcome(incident, True))
+            continue
+        audit.record(
+            "incident.validation_refused",
+            actor=actor,
+            obj=incident,
+            request=request,
+            details={"reason": reason, "bulk": True},
+        )
+        outcomes.append(BulkOutcome(incident, False, reason))
+    return outcomes
+
+
 @transaction.atomic
 def incident_close(*, incident, actor, reason="", request=None):
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -233,6 +318,7 @@ def incident_close(*, incident, actor, reason="", request=None):
     incident.status = S.CLOSED
     incident.save(update_fields=["status", "updated_at"])
     audit.record("incident.closed", actor=actor, obj=incident, request=request, details={"reason": reason})
+    live.owner_changed(incident)
     return incident
 
 
@@ -364,6 +450,17 @@ def handover_request(*, incident, to_agency, actor, reason, request=None, now=No
     return handover
 
 
+def _take_over(handover, now):
+    """The receiving agency becomes responsible for the incident, and its country sees all of it
+    under the handover from this transaction on (`incidents.access.index_rows`)."""
+    incident = Incident.objects.select_for_update().select_related("handled_by").get(pk=handover.incident_id)
+    incident.handled_by = handover.to_agency
+    incident.save(update_fields=["handled_by", "updated_at"])
+    sharing.refresh_visibility(incident, now)
+    # The handling country's view changed (personal data, responsibility) even if it saw it before.
+    live.record(incident, [handover.to_agency.country_id], now)
+
+
 def handover_answer(*, handover, actor, accept, answer="", request=None, now=None):
     """The receiving agency's supervisor accepts or declines within 24 hours."""
     now = now or timezone.now()
@@ -385,14 +482,35 @@ def handover_answer(*, handover, actor, accept, answer="", request=None, now=Non
             handover.decided_by, handover.decided_at, handover.answer = actor, now, answer.strip()
             handover.save(update_fields=["status", "decided_by", "decided_at", "answer"])
             if accept:
-                Incident.objects.filter(pk=handover.incident_id).update(handled_by=handover.to_agency)
+                _take_over(handover, now)
             audit.record(
                 "incident.handover_accepted" if accept else "incident.handover_declined",
                 actor=actor,
                 obj=handover.incident,
                 request=request,
-                details={"answer": handover.answer},
+                details={
+                    "answer": handover.answer,
+                    "handover": handover.pk,
+                    "to_agency": handover.to_agency.code,
+                    "to_country": handover.to_agency.country_id,
+                },
             )
     if late:
         raise ValidationError(_("The 24 hours to answer have passed; ask for a new handover."))
     return handover
+
+
+def link_reported_places(sender, country_id, **kwargs):
+    """Incidents whose sector or crossing point was typed as text (before sectors existed, or
+    while the name was unknown) point to the sector or crossing point of their country with that
+    code or name once one exists; names that match none stay as reported."""
+    for sector in BorderSector.objects.filter(country_id=country_id):
+        for name in {sector.code, sector.name}:
+            Incident.objects.filter(country_id=country_id, sector__isnull=True, border_sector__iexact=name).update(
+                sector=sector, border_sector=""
+            )
+    for crossing in CrossingPoint.objects.filter(country_id=country_id):
+        for name in {crossing.code, crossing.name}:
+            Incident.objects.filter(country_id=country_id, crossing__isnull=True, crossing_point__iexact=name).update(
+                crossing=crossing, crossing_point=""
+            )

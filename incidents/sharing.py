@@ -18,7 +18,7 @@ from agreements.selectors import clauses_allowing
 from alerts.models import Alert, AlertDelivery, AlertType, CancelReason
 from alerts.services import alert_create
 from alerts.services import cancel as cancel_deliveries
-from incidents import access
+from incidents import access, live
 from incidents.models import (
     Incident,
     IncidentStatus,
@@ -157,6 +157,7 @@ def refresh_visibility(incident, now=None, changed=False):
             alert_create(incident=incident, country=country, msg_type=AlertType.UPDATE, personal_data=personal, now=now)
         if not personal:
             _scrub_personal_data(incident, country.pk)
+    live.visibility_changed(incident, was_open=was_open, after=after, changed=changed, now=now)
 
 
 def view_incident_permission_id():

@@ -154,7 +154,7 @@ def incident_bundle(incident):
                 id=stix_id("location", incident.reference),
                 latitude=float(incident.latitude),
                 longitude=float(incident.longitude),
-                description=" / ".join(x for x in [incident.border_sector, incident.crossing_point] if x) or None,
+                description=" / ".join(x for x in _place_names(incident) if x) or None,
                 **common,
             )
         )
@@ -181,3 +181,10 @@ def incident_bundle(incident):
     )
     markings = {m.id: m for m in (tlp_marking(TLP.CLEAR), marking)}
     return stix2.Bundle(objects=[*markings.values(), *content, report], allow_custom=False)
+
+
+def _place_names(incident):
+    """The sector and crossing point by code and name, or the names as reported."""
+    sector = f"{incident.sector.code} {incident.sector.name}" if incident.sector_id else incident.border_sector
+    crossing = incident.crossing.name if incident.crossing_id else incident.crossing_point
+    return [sector, crossing]

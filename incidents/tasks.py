@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from incidents import sharing
+from incidents import live, sharing
 
 
 @shared_task(name="incidents.tasks.revoke_lapsed_grants")
@@ -22,3 +22,9 @@ def resync_for_agreement(resync_id):
 def sweep_sharing_resyncs():
     """Beat: outbox rows of the sharing engine that no worker took."""
     return sharing.resync_sweep()
+
+
+@shared_task(name="incidents.tasks.prune_live_changes")
+def prune_live_changes():
+    """Beat, tidy-up only: forget the live pages' change log older than two days."""
+    return live.prune()

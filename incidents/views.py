@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agreements.selectors import clause_sentence
 from alerts.models import AlertDelivery
 from alerts.views import redeliver_button
-from incidents import access, selectors, services, sharing
+from incidents import access, live, selectors, services, sharing
 from incidents.forms import (
     AttachmentForm,
     CommentForm,
@@ -56,8 +56,13 @@ def _filtered(request):
 @login_required
 def incident_list(request):
     filters, incidents, query = _filtered(request)
+    live_page = live.page(request.user, query)  # before the rows: a change in between comes again
     rows, following = selectors.keyset_page(incidents, request.GET.get("after", ""), size=50)
     services.foreign_list_record(actor=request.user, incidents=rows, action="incident.listed", request=request)
+    if live_page:
+        changed = live.new_ids(live_page["state"], [row.pk for row in rows])
+        for row in rows:
+            row.live_seq = changed.get(row.pk)
     return render(
         request,
         "incidents/list.html",
@@ -68,6 +73,8 @@ def incident_list(request):
             "following": following,
             "query": query,
             "can_file": request.user.is_officer or request.user.is_supervisor,
+            "live": live_page,
+            "live_first_page": not request.GET.get("after"),
         },
     )
 
@@ -79,7 +86,8 @@ def _tiles():
 @login_required
 def incident_map(request):
     filters, _incidents, query = _filtered(request)
-    return render(request, "incidents/map.html", {"filters": filters, "query": query, **_tiles()})
+    context = {"filters": filters, "query": query, "live": live.page(request.user, query), **_tiles()}
+    return render(request, "incidents/map.html", context)
 
 
 # The map draws the newest this many; it says so, and filters or a map area narrow it down.
@@ -213,6 +221,9 @@ def _csv_lines(incidents, *, bom=False):
             "country": incident.country_id,
             "agency": incident.agency.code,
             "occurred_at": incident.occurred_at.isoformat(),
+            # The sector's and crossing point's codes, or the names as reported.
+            "border_sector": incident.sector.code if incident.sector_id else incident.border_sector,
+            "crossing_point": incident.crossing.code if incident.crossing_id else incident.crossing_point,
         }
         writer.writerow([_csv_cell(values.get(c, getattr(incident, c))) for c in CSV_COLUMNS])
         if count % chunk == 0:
@@ -271,7 +282,7 @@ def incident_edit(request, pk):
     if incident.country_id != request.user.agency.country_id:
         return redirect("incidents:detail", pk)
     instance = Incident.objects.get(pk=incident.pk)  # unredacted: the reporting agency's own record
-    form = IncidentForm(request.POST if request.method == "POST" else None, instance=instance)
+    form = IncidentForm(request.POST if request.method == "POST" else None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.incident_update(

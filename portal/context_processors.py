@@ -13,6 +13,7 @@ def navigation(request):
     items = [
         (reverse("dashboard"), _("Dashboard")),
         (reverse("incidents:list"), _("Incidents")),
+        (reverse("borders:list"), _("Border sectors")),
         (reverse("agreements:list"), _("Agreements")),
         (reverse("training:calendar"), _("Calendar")),
         (reverse("training:patrol_list"), _("Patrols")),

@@ -84,7 +84,10 @@ class SessionIdleMiddleware:
     Each request of a signed-in person pushes the session's expiry forward, but the session row
     is written at most once every SESSION_REFRESH_SECONDS: writing it on every request would cost
     three statements a request for a timeout measured in minutes. The session may thus end up
-    to that many seconds before the full idle period."""
+    to that many seconds before the full idle period.
+
+    A request a page makes by itself (a live page's poll) sets `request.session_passive`: it is
+    not activity, so a dashboard left open still ends its session when nobody uses it."""
 
     KEY = "_portal_touched"
 
@@ -95,6 +98,8 @@ class SessionIdleMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is None or session.session_key is None or session.is_empty():
+            return response
+        if getattr(request, "session_passive", False):
             return response
         now = int(timezone.now().timestamp())
         if now - session.get(self.KEY, 0) >= settings.SESSION_REFRESH_SECONDS:

@@ -139,6 +139,7 @@ class APIScope(models.TextChoices):
     ALERTS_ACK = "alerts:ack", _("Acknowledge alerts")
     AGREEMENTS_READ = "agreements:read", _("Read agreements")
     TRAINING_READ = "training:read", _("Read joint patrols, exercises and programmes")
+    BORDERS_READ = "borders:read", _("Read border sectors and crossing points")
 
 
 def validate_scopes(value):

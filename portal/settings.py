@@ -228,6 +228,24 @@ X_FRAME_OPTIONS = "DENY"
 # Map tiles come from a tile server the agency runs (empty: points and coordinates on a plain map).
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+
+
+def env_region(name, default):
+    raw = env.str(name, default=default)
+    try:
+        west, south, east, north = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be west,south,east,north in degrees, got {raw!r}."
+        ) from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ImproperlyConfigured(f"Environment variable {name} must have west < east and south < north, got {raw!r}.")
+    return (west, south, east, north)
+
+
+# The area the built-in base map covers (portal.basemap): its layers are clipped to it. The default
+# holds the demo countries (LT, LV, EE, PL, FI) and their neighbours.
+MAP_REGION = env_region("MAP_REGION", "9,48,33,71.5")
 # The iCalendar feed lists activities ending after so many days ago, and everything later.
 CALENDAR_FEED_PAST_DAYS = env_int("CALENDAR_FEED_PAST_DAYS", 90, minimum=1)
 _tile_origin = "/".join(MAP_TILE_URL.split("/")[:3]) if MAP_TILE_URL.startswith("http") else ""
@@ -329,6 +347,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "AgencyKindEnum": "portal.models.AgencyKind",
+        "CrossingKindEnum": "borders.models.CrossingKind",
         "AgreementKindEnum": "agreements.models.AgreementKind",
         "AgreementStatusEnum": "agreements.models.AgreementStatus",
         "DocumentKindEnum": "agreements.models.DocumentKind",
@@ -339,6 +358,7 @@ SPECTACULAR_SETTINGS = {
         "ShareEndEnum": "incidents.models.ShareEnd",
         "AlertMsgTypeEnum": "alerts.models.AlertType",
         "AlertStatusEnum": "alerts.models.AlertStatus",
+        "AlertKindEnum": "alerts.models.AlertKind",
         "TLPEnum": "portal.choices.TLP",
         "ActivityStatusEnum": "training.models.ActivityStatus",
         "CorrectiveActionStatusEnum": "training.models.ActionStatus",
@@ -438,12 +458,17 @@ ALERTS_OVERDUE_AFTER = env_int("ALERTS_OVERDUE_AFTER", ALERTS_SWEEP_INTERVAL * 2
 # Minutes within which a partner should acknowledge an alert, by severity; later ones are flagged.
 ALERTS_ACK_DEADLINES = {"critical": 30, "high": 120, "medium": 720, "low": 2880}
 
+# Seconds between two polls of a live page (dashboard, incident list, map) while it is visible;
+# a change shows within about this long (`incidents.live`).
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 4, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "audit-integrate": {"task": "portal.tasks.integrate_audit_log", "schedule": 5.0},
     "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
     "alerts-sweeper": {"task": "alerts.tasks.sweep_alert_deliveries", "schedule": float(ALERTS_SWEEP_INTERVAL)},
     "incidents-revoke-lapsed-grants": {"task": "incidents.tasks.revoke_lapsed_grants", "schedule": 300.0},
     "incidents-sharing-resync-sweeper": {"task": "incidents.tasks.sweep_sharing_resyncs", "schedule": 60.0},
+    "incidents-live-prune": {"task": "incidents.tasks.prune_live_changes", "schedule": 3600.0},
     "agreements-daily": {"task": "agreements.tasks.run_daily", "schedule": crontab(hour=5, minute=0)},
 }
 # Workers record a sign of life every WORKER_HEARTBEAT_INTERVAL seconds for each queue they

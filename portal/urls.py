@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from portal.views import accounts, agency, core
+from portal.views import accounts, agency, basemap, core
 from portal.views.apidocs import api_docs, partner_guide
 
 handler400 = "portal.views.core.bad_request"
@@ -44,8 +44,10 @@ urlpatterns = [
     path("agency/subscriptions/", include("alerts.urls")),
     path("agreements/", include("agreements.urls")),
     path("incidents/", include("incidents.urls")),
+    path("borders/", include("borders.urls")),
     path("training/", include("training.urls")),
     path("notifications/", core.notification_list, name="notifications"),
+    path("basemap/<slug:layer>.geojson", basemap.layer, name="basemap_layer"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

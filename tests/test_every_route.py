@@ -35,6 +35,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path, resolve
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
+from portal import basemap
 from portal.api.permissions import PEOPLE_ONLY, required_scope
 from portal.testing import make_verified
 
@@ -100,6 +101,11 @@ PARAMETERS = {
     "api/v1/exercises/": {"pk": "exercise"},
     "api/v1/programmes/": {"pk": "programme"},
     "api/v1/alerts/": {"pk": "alert", "identifier": "alert_uuid"},
+    "borders/": {"pk": "sector"},
+    "borders/crossings/": {"pk": "crossing"},
+    "api/v1/borders/sectors/": {"pk": "sector"},
+    "api/v1/borders/crossings/": {"pk": "crossing"},
+    "basemap/": {"layer": "basemap_layer"},
 }
 
 # Pages only the incident's owner may open, whoever else sees the incident itself.
@@ -108,6 +114,7 @@ OWNER_ONLY = {"incidents/<int:pk>/preview/", "api/v1/incidents/<int:pk>/preview/
 QUERIES = {
     "incidents/<int:pk>/preview/": {"country": PARTNER},
     "api/v1/incidents/<int:pk>/preview/": {"country": PARTNER},
+    "api/v1/borders/nearest/": {"lat": "54.55", "lon": "25.6"},
 }
 # Lists are also searched for the secret objects: search results are reads too.
 SEARCH = {"q": "ecret"}  # matches every "Secret" title, and is no secret when echoed back
@@ -483,6 +490,46 @@ def _world_build():
         actor=walkers["LT"],
     )
 
+    # Border sectors: LT's is seen by every country with an agreement in force with LT (PL, EE
+    # and LV, whatever their clauses cover); FI's by FI alone. A, typed "Medininkai", is linked
+    # to LT's sector of that name when it is created; B is placed in it by hand.
+    from borders import services as borders
+
+    lt_sector = borders.sector_save(
+        actor=liaison["LT"],
+        code="LT-KAPPA-1",
+        name="Medininkai",
+        description="Kappa sector description",
+        geometry={"type": "LineString", "coordinates": [[25.55, 54.50], [25.65, 54.54], [25.75, 54.58]]},
+    )
+    lt_crossing = borders.crossing_save(
+        actor=liaison["LT"],
+        code="LT-KAPPA-X",
+        name="Kappa crossing",
+        kind="road",
+        sector=lt_sector,
+        latitude=Decimal("54.540000"),
+        longitude=Decimal("25.645000"),
+    )
+    borders.impact_level_set(sector=lt_sector, level="high", reason="Kappa level reason", actor=validator)
+    strict = incidents.incident_update(incident=strict, actor=validator, sector=lt_sector)
+    fi_sector = borders.sector_save(
+        actor=walkers["FI"],
+        code="FI-OMEGA-1",
+        name="Omega lakeside",
+        geometry={"type": "LineString", "coordinates": [[28.20, 61.00], [28.31, 61.01], [28.40, 61.05]]},
+    )
+    fi_crossing = borders.crossing_save(
+        actor=walkers["FI"],
+        code="FI-OMEGA-X",
+        name="Omega crossing",
+        kind="rail",
+        sector=fi_sector,
+        latitude=Decimal("61.010000"),
+        longitude=Decimal("28.310000"),
+    )
+    assert Incident.objects.get(pk=shared.pk).sector_id == lt_sector.pk
+
     world = World()
     for code, user in walkers.items():
         _key, raw = portal.api_key_create(
@@ -571,6 +618,14 @@ def _world_build():
         "indicator": [obj(indicator, "an indicator of the programme", lt_and_pl, of("programme", programme))],
         # Planners of partner countries may pick it for joint work, but only LT changes it.
         "asset": [obj(asset, "an LT asset", lt)],
+        "sector": [
+            obj(lt_sector, "LT's border sector", frozenset({OWNER, PARTNER, UNCOVERED})),
+            obj(fi_sector, "FI's border sector", frozenset({OUTSIDER})),
+        ],
+        "crossing": [
+            obj(lt_crossing, "LT's crossing point", frozenset({OWNER, PARTNER, UNCOVERED})),
+            obj(fi_crossing, "FI's crossing point", frozenset({OUTSIDER})),
+        ],
     }
 
     def slugs(values, label):
@@ -583,6 +638,7 @@ def _world_build():
         # The steps a person can take (the pages offer no other; "planned" is where things start).
         "activity_status": slugs([str(status) for status in TRANSITION_ACTIONS], "status"),
         "user_action": slugs(USER_ACTIONS, "action"),
+        "basemap_layer": slugs(basemap.LAYERS, "base map layer"),
     }
 
     def secret(text, label, seen_by, shown_to=None):
@@ -636,6 +692,14 @@ def _world_build():
         secret("Secret course", "the programme's course", both),
         secret("Secret indicator", "the programme's indicator", both),
         secret("Secret spare key", "an LT API key", owner),
+        # Sectors are seen by the owner and by every country with an agreement in force with it.
+        secret("LT-KAPPA-1", "LT's border sector (code)", (OWNER, PARTNER, UNCOVERED)),
+        secret("Kappa sector description", "LT's border sector", (OWNER, PARTNER, UNCOVERED)),
+        secret("Kappa crossing", "LT's crossing point", (OWNER, PARTNER, UNCOVERED)),
+        secret("Kappa level reason", "the history of LT's sector's level", (OWNER, PARTNER, UNCOVERED)),
+        secret("FI-OMEGA-1", "FI's border sector (code)", (OUTSIDER,)),
+        secret("Omega lakeside", "FI's border sector (name)", (OUTSIDER,)),
+        secret("Omega crossing", "FI's crossing point", (OUTSIDER,)),
     ]
     world.notes = {"shared": shared}
     return world

@@ -8,10 +8,12 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         from agreements.services import document_version_added
+        from borders.services import reported_places_changed
         from incidents import exercises
         from portal import registry
         from training.selectors import exercises_running_for
         from training.services.lessons import close_actions_for_new_version
+        from training.services.patrols import link_reported_sectors
 
         registry.add_api_routes("patrols/", "training.api.urls.patrol_patterns")
         registry.add_api_routes("exercises/", "training.api.urls.exercise_patterns")
@@ -24,3 +26,5 @@ class TrainingConfig(AppConfig):
         document_version_added.connect(
             close_actions_for_new_version, dispatch_uid="training.close_actions_for_new_version"
         )
+        # A sector created or renamed links the patrols whose sector was typed with its name.
+        reported_places_changed.connect(link_reported_sectors, dispatch_uid="training.link_reported_sectors")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from agreements.models import Agreement
+from borders.models import BorderSector
 from incidents import services as incident_services
 from incidents.models import Incident
 from portal.models import Agency, User
@@ -62,7 +63,9 @@ def _patrol(actor, title, reference, sector, start, end, commander, participants
         actor=actor,
         title=title,
         agreement=Agreement.objects.get(reference=reference),
-        border_sector=sector,
+        # The demo sector of that code (borders/demo.py), or the name as reported without one.
+        sector=BorderSector.objects.filter(code=sector).first(),
+        border_sector="" if BorderSector.objects.filter(code=sector).exists() else sector,
         starts_at=start,
         ends_at=end,
         commanding_agency=Agency.objects.get(code=commander),
@@ -81,7 +84,7 @@ def _load_patrols():
         lt,
         "Lazdijai green border, night patrol",
         "MoU/LT-PL/2024/01",
-        "Lazdijai",
+        "LT-PL-1",
         _at(-8, 18),
         _at(-7, 6),
         "LT-SBGS",
@@ -95,7 +98,7 @@ def _load_patrols():
     lifecycle.activity_transition(activity=done, to_status="completed", actor=lt)
     found = list(
         Incident.objects.visible_to(lt)
-        .filter(country_id="LT", border_sector="Lazdijai", status__in=["validated", "shared"])
+        .filter(country_id="LT", sector__code="LT-PL-1", status__in=["validated", "shared"])
         .order_by("pk")[:3]
     )
     patrols.patrol_report_save(
@@ -111,7 +114,7 @@ def _load_patrols():
         lt,
         "Saločiai-Grenctāle joint patrol",
         "MoU/LT-LV/2023/04",
-        "Saločiai",
+        "LT-LV-1",
         _at(3, 8),
         _at(3, 20),
         "LV-SBG",
@@ -126,7 +129,7 @@ def _load_patrols():
         ee,
         "Gulf of Finland maritime patrol",
         "PROT/BALTIC-NORDIC/2025",
-        "Gulf of Finland",
+        "EE-SEA-1",
         _at(6, 6),
         _at(6, 18),
         "EE-PBGB",
@@ -206,8 +209,8 @@ def _load_exercise():
         occurred_at=_at(-21, 9),
         latitude=Decimal("57.7750"),
         longitude=Decimal("26.0300"),
-        border_sector="Valga",
-        crossing_point="Valga-Valka",
+        border_sector="Valka",
+        crossing_point="Valka-Valga road",
         description="EXERCISE PLAY: group of about 200 people at the crossing point.",
         people_involved=200,
         severity="high",

@@ -7,7 +7,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import Agreement, AgreementStatus
+from agreements.models import Agreement, AgreementParty, AgreementStatus
+from borders.models import BorderSector
 from incidents.models import Incident
 from portal.models import Agency, Country, User
 from training.models import (
@@ -42,6 +43,11 @@ class AgenciesField(forms.ModelMultipleChoiceField):
 class PeopleField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.get_full_name() or obj.username} ({obj.agency.code})"
+
+
+class SectorField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.country_id} · {obj.code} · {obj.name}"
 
 
 class PersonField(forms.ModelChoiceField):
@@ -79,7 +85,13 @@ class PatrolForm(forms.Form):
         queryset=Agreement.objects.none(),
         help_text=_("An agreement in force with the participating countries among its parties."),
     )
-    border_sector = forms.CharField(label=_("Border sector"), max_length=120)
+    sector = SectorField(
+        label=_("Border sector"),
+        queryset=BorderSector.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        help_text=_("A sector of a party to the governing agreement."),
+    )
     starts_at = forms.DateTimeField(label=_("Planned start"), widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Planned end"), widget=DATETIME)
     commanding_agency = AgencyField(label=_("Commanding agency"), queryset=Agency.objects.none())
@@ -108,7 +120,7 @@ class PatrolForm(forms.Form):
                 {
                     "title": patrol.title,
                     "agreement": patrol.agreement_id,
-                    "border_sector": patrol.border_sector,
+                    "sector": patrol.sector_id,
                     "starts_at": patrol.starts_at,
                     "ends_at": patrol.ends_at,
                     "commanding_agency": patrol.commanding_agency_id,
@@ -121,10 +133,19 @@ class PatrolForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         agencies = partner_agencies(user)
-        cast(forms.ModelChoiceField, self.fields["agreement"]).queryset = Agreement.objects.visible_to(user).filter(
-            status=AgreementStatus.IN_FORCE
-        )
+        agreements = Agreement.objects.visible_to(user).filter(status=AgreementStatus.IN_FORCE)
+        cast(forms.ModelChoiceField, self.fields["agreement"]).queryset = agreements
         cast(forms.ModelChoiceField, self.fields["commanding_agency"]).queryset = agencies
+        # Sectors of the parties to the agreements offered, that the user's country sees now.
+        parties = AgreementParty.objects.filter(agreement__in=agreements).values("country_id")
+        sectors = BorderSector.objects.visible_to(user).filter(is_active=True, country_id__in=parties)
+        sector_field = cast(forms.ModelChoiceField, self.fields["sector"])
+        sector_field.queryset = sectors.select_related("country").order_by("country_id", "code")
+        self.reported_sector = patrol.border_sector if patrol is not None and patrol.sector_id is None else ""
+        if self.reported_sector:
+            sector_field.help_text = _("Reported as “%(name)s”, which matches no sector.") % {
+                "name": self.reported_sector
+            }
         cast(forms.ModelChoiceField, self.fields["agencies"]).queryset = agencies
         cast(forms.ModelChoiceField, self.fields["officers"]).queryset = _people(agencies).filter(
             Q(is_officer=True) | Q(is_supervisor=True)
@@ -161,8 +182,11 @@ class PatrolForm(forms.Form):
         ]
 
     def patrol_fields(self):
-        names = ("title", "agreement", "border_sector", "starts_at", "ends_at", "commanding_agency", "route", "notes")
-        return {name: self.cleaned_data[name] for name in names}
+        names = ("title", "agreement", "sector", "starts_at", "ends_at", "commanding_agency", "route", "notes")
+        fields = {name: self.cleaned_data[name] for name in names}
+        if fields["sector"] is None:
+            fields["border_sector"] = self.reported_sector  # kept as reported until a sector is chosen
+        return fields
 
 
 def _point(point):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementDocument, AgreementKind
+from borders.models import BorderSector
 from incidents.models import Incident
 from training.models import ActivityStatus, Course, Exercise, Patrol, Programme
 
@@ -17,9 +18,28 @@ def _agreement_visible(user, field):
     return Exists(Agreement.objects.visible_to(user).filter(pk=OuterRef(field)))
 
 
+def _sector_visible(user):
+    """Whether the reader's country sees the patrol's border sector now: only then is it named
+    (a participant keeps seeing the patrol after the agreement that showed it the sector ended)."""
+    return Exists(BorderSector.objects.visible_to(user).filter(pk=OuterRef("sector_id")))
+
+
 def patrols_visible_to(user):
-    """Patrols the user may see; `agreement_visible` says whether the governing agreement may be named."""
-    return Patrol.objects.visible_to(user).annotate(agreement_visible=_agreement_visible(user, "agreement_id"))
+    """Patrols the user may see; `agreement_visible` says whether the governing agreement may be
+    named, `sector_visible` whether the border sector may."""
+    return (
+        Patrol.objects.visible_to(user)
+        .select_related("sector")
+        .annotate(agreement_visible=_agreement_visible(user, "agreement_id"), sector_visible=_sector_visible(user))
+    )
+
+
+def patrol_place(patrol):
+    """The patrol's sector as the reader may know it: code and name when its country sees the
+    sector, the name as reported when none is linked, nothing otherwise."""
+    if patrol.sector_id:
+        return f"{patrol.sector.code} {patrol.sector.name}" if getattr(patrol, "sector_visible", False) else ""
+    return patrol.border_sector
 
 
 def exercises_visible_to(user):
@@ -37,8 +57,8 @@ def courses_visible_to(user):
 
 def patrol_get(user, pk):
     return (
-        Patrol.objects.select_related("agreement", "commanding_agency")
-        .annotate(agreement_visible=_agreement_visible(user, "agreement_id"))
+        Patrol.objects.select_related("agreement", "commanding_agency", "sector")
+        .annotate(agreement_visible=_agreement_visible(user, "agreement_id"), sector_visible=_sector_visible(user))
         .get_visible_or_404(user, pk=pk)
     )
 
@@ -101,6 +121,8 @@ def patrol_search(user, *, q="", status="", partner=None, since=None, until=None
         patrols = patrols.filter(
             Q(title__icontains=q)
             | Q(border_sector__icontains=q)
+            | Q(sector__code__icontains=q, sector_visible=True)
+            | Q(sector__name__icontains=q, sector_visible=True)
             | Q(agreement__reference__icontains=q, agreement_visible=True)
         )
     if status:
@@ -191,8 +213,8 @@ def calendar_items(user, *, start=None, end=None, mine=False):
             p.updated_at,
             p.created_at,
             reverse("training:patrol_detail", args=[p.pk]),
-            p.border_sector,
-            f"{p.agreement.reference} · {p.border_sector}" if p.agreement_visible else p.border_sector,
+            patrol_place(p),
+            f"{p.agreement.reference} · {patrol_place(p)}" if p.agreement_visible else patrol_place(p),
         )
         for p in patrols
     ]

@@ -1,29 +1,91 @@
 """What the alert feed's API gives and takes."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.models import AlertStatus, AlertType
+from alerts.models import AlertKind, AlertStatus, AlertType
+from borders.models import ImpactLevel
 from incidents.models import ShareEnd
+
+_LEVEL = {"type": "string", "enum": list(ImpactLevel.values)}
+_POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
+_LINE = {"type": "array", "items": _POSITION, "minItems": 2}
+_RING = {"type": "array", "items": _POSITION, "minItems": 4}
+
+# The `sector` of a level alert: the change and the sector as they were at the rise.
+SECTOR_LEVEL_SCHEMA = {
+    "type": "object",
+    "description": "For `kind` `sector_level`: the rise in the sector's impact level and the sector as it was "
+    "then; null for an incident alert. Levels in rising order: low, medium, high, critical (EUROSUR).",
+    "properties": {
+        "code": {"type": "string", "description": "The sector's code, unique within its country."},
+        "name": {"type": "string"},
+        "country": {"type": "string", "description": "The owning country (ISO 3166-1 alpha-2)."},
+        "previous_level": _LEVEL,
+        "level": {**_LEVEL, "description": "The new impact level, higher than `previous_level`."},
+        "reason": {"type": "string", "description": "Why the level was raised, as its supervisor wrote it."},
+        "set_at": {"type": "string", "format": "date-time"},
+        "geometry": {
+            "type": "object",
+            "description": "The sector's GeoJSON geometry (WGS 84, [longitude, latitude]).",
+            "properties": {
+                "type": {"type": "string", "enum": ["LineString", "MultiLineString", "Polygon", "MultiPolygon"]},
+                "coordinates": {
+                    "oneOf": [
+                        _LINE,
+                        {"type": "array", "items": _LINE},
+                        {"type": "array", "items": {"type": "array", "items": _RING}},
+                    ]
+                },
+            },
+        },
+        "bbox": {
+            "type": "array",
+            "items": {"type": "number"},
+            "minItems": 4,
+            "maxItems": 4,
+            "description": "west, south, east, north of the geometry, in decimal degrees.",
+        },
+        "url": {"type": "string", "format": "uri", "description": "The sector's page on the portal."},
+    },
+}
+
+
+@extend_schema_field(SECTOR_LEVEL_SCHEMA)
+class SectorLevelField(serializers.JSONField):
+    """The sector content of a level alert (a stored JSON object, documented field by field)."""
 
 
 class AlertOut(serializers.Serializer):
-    """An alert of the pull feed. `incident` is the incident as the receiver may see it now; it
-    is null in a Cancel and once the share has ended, and `reason` then says why."""
+    """An alert of the pull feed. `kind` says what it is about. For an incident, `incident` is
+    the incident as the receiver may see it now; it is null in a Cancel and once the share has
+    ended, and `reason` then says why. For a rise in a border sector's impact level, `sector`
+    holds the rise; such an alert is served only while the receiver sees the sector."""
 
     id = serializers.IntegerField()
     cursor = serializers.IntegerField(help_text="The alert's place in the feed (commit order): what `after` takes.")
     identifier = serializers.UUIDField()
+    kind = serializers.ChoiceField(
+        source="message.kind",
+        choices=AlertKind.choices,
+        help_text="`incident`: `incident` is set (or null with a `reason`); `sector_level`: a rise in a border "
+        "sector's impact level, `sector` is set and `incident` null.",
+    )
     sent = serializers.DateTimeField(source="sent_at")
     status = serializers.ChoiceField(choices=AlertStatus.choices)
     msg_type = serializers.ChoiceField(choices=AlertType.choices)
     references = serializers.UUIDField(source="message.references", allow_null=True)
-    reference = serializers.CharField(source="message.reference", help_text="The incident's reference.")
+    reference = serializers.CharField(
+        source="message.reference", help_text="The incident's reference, or the sector's code."
+    )
     acknowledged_at = serializers.DateTimeField(source="acknowledgement.at", default=None, allow_null=True)
     incident = serializers.DictField(
         source="message.incident",
         allow_null=True,
-        help_text="The incident as the receiver may see it now (what its clause lets it see).",
+        help_text="The incident as the receiver may see it now (what its clause lets it see); null for a "
+        "sector's level.",
     )
+    sector = SectorLevelField(source="message.sector", allow_null=True)
     reason = serializers.ChoiceField(
         source="message.reason",
         choices=ShareEnd.choices,
@@ -48,6 +110,9 @@ class AlertFilterIn(serializers.Serializer):
         required=False, min_value=0, help_text="Return alerts after this `cursor` (the last page's `next_after`)."
     )
     msg_type = serializers.ChoiceField(choices=AlertType.choices, required=False)
+    kind = serializers.ChoiceField(
+        choices=AlertKind.choices, required=False, help_text="Only alerts of incidents, or only of sectors' levels."
+    )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
 
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from alerts import selectors, services
 from alerts.api.serializers import AckOut, AlertFilterIn, AlertPageOut
 from alerts.cap import alert_cap_xml
+from alerts.models import AlertKind
 from portal.api.common import FORBIDDEN, NOT_FOUND
 from portal.api.serializers import ErrorOut
 from portal.models import APIScope
@@ -29,7 +30,7 @@ class AlertFeed(APIView):
             400: OpenApiResponse(
                 ErrorOut,
                 description="Invalid filter: `after` that is not a whole number of 0 or more, an unknown "
-                "`msg_type`, a `limit` out of range; `fields` says which and why.",
+                "`msg_type` or `kind`, a `limit` out of range; `fields` says which and why.",
             ),
             **FORBIDDEN,
         },
@@ -41,6 +42,8 @@ class AlertFeed(APIView):
         feed = selectors.feed(request.user, values.get("after"))
         if values.get("msg_type"):
             feed = feed.filter(msg_type=values["msg_type"])
+        if values.get("kind"):
+            feed = feed.filter(sector__isnull=values["kind"] == AlertKind.INCIDENT)
         rows = selectors.alert_page(request.user, feed[: values["limit"]])
         services.mark_read(alerts=rows, principal=request.user)
         return Response(

@@ -14,17 +14,39 @@ from rest_framework import serializers
 
 from alerts.api.serializers import AlertOut
 from alerts.delivery import EVENT_TYPES
-from alerts.models import AlertType
+from alerts.models import AlertKind, AlertType
 
+INCIDENT, SECTOR = AlertKind.INCIDENT, AlertKind.SECTOR_LEVEL
 WHAT = {
-    AlertType.ALERT: "An incident is shared with the subscriber's country: a new share, or a share again after "
+    (
+        INCIDENT,
+        AlertType.ALERT,
+    ): "An incident is shared with the subscriber's country: a new share, or a share again after "
     "one ended (`data.references` is then the identifier of the country's previous alert of it). "
     "`data.incident` is the incident as that country may see it.",
-    AlertType.UPDATE: "An incident shared with the subscriber's country changed. `data.references` is the "
+    (INCIDENT, AlertType.UPDATE): "An incident shared with the subscriber's country changed. `data.references` is the "
     "identifier of the country's previous alert of it; `data.incident` is the incident as it may see it now.",
-    AlertType.CANCEL: "The subscriber's country no longer sees an incident it was alerted of. `data.incident` "
+    (
+        INCIDENT,
+        AlertType.CANCEL,
+    ): "The subscriber's country no longer sees an incident it was alerted of. `data.incident` "
     "is null, `data.reason` says why, `data.reference` names the incident and `data.references` is the "
     "identifier of the alert it cancels.",
+    (SECTOR, AlertType.ALERT): "The impact level of a border sector that the subscriber's country sees (its owner "
+    "is a party with it to an agreement in force) was raised. `data.kind` is `sector_level`, `data.incident` is "
+    "null and `data.sector` holds the sector's code, name and country, the previous and the new level, the "
+    "reason, when it was set, its geometry and bounding box, and its page on the portal. `data.reference` is "
+    "the sector's code. A lowering of a level is not pushed. The owner's country receives none. A subscription's "
+    "`sectors` (codes) and map area (overlapping the sector's bounding box) apply, and its minimum severity is "
+    "compared with the new level; its categories, which are of incidents, do not. Nothing is pushed once no "
+    "agreement in force lets the subscriber's country see the sector, and the pull feed no longer gives it.",
+}
+
+LABELS = {
+    (INCIDENT, AlertType.ALERT): AlertType.ALERT.label,
+    (INCIDENT, AlertType.UPDATE): AlertType.UPDATE.label,
+    (INCIDENT, AlertType.CANCEL): AlertType.CANCEL.label,
+    (SECTOR, AlertType.ALERT): "Border sector impact level raised",
 }
 
 # Request headers of every push (`alerts.delivery._post`), as OpenAPI parameter objects.
@@ -59,19 +81,19 @@ HEADERS = [
 
 def _name(event_type):
     """The component name of an event type's envelope: "incident.alert" gives IncidentAlertEventOut."""
-    return "".join(part.capitalize() for part in event_type.split(".")) + "EventOut"
+    return "".join(part.capitalize() for part in event_type.replace("_", ".").split(".")) + "EventOut"
 
 
-def envelope(msg_type):
+def envelope(key):
     """The serializer of one event type's body: what `alerts.delivery.event()` gives."""
-    event_type = EVENT_TYPES[msg_type]
+    event_type = EVENT_TYPES[key]
     return type(
         _name(event_type),
         (serializers.Serializer,),
         {
             "__module__": __name__,
             "__doc__": f"The body of an `{event_type}` push: the Standard Webhooks envelope of one alert.",
-            "type": serializers.ChoiceField(choices=[(event_type, msg_type.label)], help_text="The event type."),
+            "type": serializers.ChoiceField(choices=[(event_type, LABELS[key])], help_text="The event type."),
             "timestamp": serializers.DateTimeField(
                 help_text="When the event was built for this attempt (RFC 3339, UTC, ending in `Z`)."
             ),
@@ -82,7 +104,7 @@ def envelope(msg_type):
     )
 
 
-ENVELOPES = {msg_type: envelope(msg_type) for msg_type in EVENT_TYPES}
+ENVELOPES = {key: envelope(key) for key in EVENT_TYPES}
 
 _FAILED = (
     "A failed attempt, retried with exponential backoff and jitter ({retries} retries over about three days, "
@@ -118,25 +140,25 @@ def answers():
     return responses, [retry_after]
 
 
-def webhook(msg_type):
-    event_type = EVENT_TYPES[msg_type]
+def webhook(key):
+    event_type = EVENT_TYPES[key]
     responses, parameters = answers()
     return OpenApiWebhook(
         name=event_type,
         decorator=extend_schema(
             operation_id=event_type.replace(".", "_"),
-            summary=f"{msg_type.label} pushed to a webhook subscription",
-            description=f"{WHAT[msg_type]}\n\nThe portal POSTs the event as JSON to the subscription's URL, signed "
+            summary=f"{LABELS[key]} pushed to a webhook subscription",
+            description=f"{WHAT[key]}\n\nThe portal POSTs the event as JSON to the subscription's URL, signed "
             "by the Standard Webhooks scheme. Answer with a 2xx once it is stored; process it afterwards.",
             tags=["webhooks"],
-            request=ENVELOPES[msg_type],
+            request=ENVELOPES[key],
             parameters=parameters,
             responses=responses,
         ),
     )
 
 
-WEBHOOKS = [webhook(msg_type) for msg_type in EVENT_TYPES]
+WEBHOOKS = [webhook(key) for key in EVENT_TYPES]
 
 
 def document_webhook_headers(result, generator, request, public):

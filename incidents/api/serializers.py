@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.models import AlertType
+from borders.api.serializers import CrossingRefOut, SectorRefOut
 from incidents.models import (
     PERSONAL_FIELDS,
     Incident,
@@ -31,6 +32,14 @@ class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
     is_exercise = serializers.BooleanField(
         read_only=True, help_text="Filed in an exercise: exercise play, not a real event."
     )
+    border_sector = serializers.SerializerMethodField(
+        help_text="Code of the border sector, or the name as reported when it matches no sector of the country."
+    )
+    crossing_point = serializers.SerializerMethodField(
+        help_text="Code of the crossing point, or the name as reported when it matches none of the country."
+    )
+    sector = SectorRefOut(read_only=True, allow_null=True, help_text="The border sector, or null.")
+    crossing = CrossingRefOut(read_only=True, allow_null=True, help_text="The nearest crossing point, or null.")
 
     class Meta:
         model = Incident
@@ -43,6 +52,8 @@ class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
             "status",
             "is_exercise",
             *INCIDENT_FIELDS,
+            "sector",
+            "crossing",
             "personal_data_withheld",
             "follow_up_of",
             "validated_at",
@@ -51,6 +62,12 @@ class IncidentOut(PlannedRepresentation, serializers.ModelSerializer):
         ]
         # Null when withheld or when the incident holds no personal data (to_representation).
         extra_kwargs = {name: {"allow_null": True} for name in PERSONAL_FIELDS}
+
+    def get_border_sector(self, incident) -> str:
+        return incident.sector.code if incident.sector_id else incident.border_sector
+
+    def get_crossing_point(self, incident) -> str:
+        return incident.crossing.code if incident.crossing_id else incident.crossing_point
 
     def to_representation(self, incident):
         data = super().to_representation(incident)
@@ -92,6 +109,9 @@ class IncidentFilterIn(serializers.Serializer):
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
     bbox = serializers.CharField(required=False, help_text="Map area: west,south,east,north in decimal degrees.")
+    handled_by_us = serializers.BooleanField(
+        required=False, help_text="Only incidents the caller's agency took over through an accepted handover."
+    )
 
     def validate_bbox(self, value):
         try:
@@ -115,6 +135,16 @@ class IncidentIn(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [*INCIDENT_FIELDS, "follow_up_of", "exercise"]
+        extra_kwargs = {
+            "border_sector": {
+                "help_text": "The code (or name) of a border sector of the country; a name that matches "
+                "none is kept as reported."
+            },
+            "crossing_point": {
+                "help_text": "The code (or name) of a crossing point of the country; a name that matches "
+                "none is kept as reported."
+            },
+        }
 
 
 class CommentOut(serializers.ModelSerializer):

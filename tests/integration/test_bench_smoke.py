@@ -24,7 +24,8 @@ def test_the_harness_runs_every_benchmark_on_a_small_data_set(broker, settings, 
     assert {"list.api.typical.first", "list.api.rare.deep", "map.geojson.typical", "audit.verify_chain"} <= names
     assert {"throughput.list_api", "fanout.commit_to_last_2xx", "fanout.burst_drain"} <= names
     assert {"delivery.rate_1_worker", "delivery.rate_2_workers"} <= names
-    assert len(modules()) == 5
+    assert {"live.commit_to_screen", "live.cpu_20_dashboards"} <= names
+    assert len(modules()) == 6
     for result in report.results:
         assert result.value is not None
         if result.unit == "ms":

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from borders import services as borders
 from tests.conftest import PASSWORD, PDF_BYTES, chromium_path, current_code, require
 from tests.factories import TOTPDeviceFactory
 
@@ -157,6 +158,12 @@ def test_incident_filed_validated_and_seen_by_the_partner_only(
 ):
     devices, photo = incident_people
     base = live_server.url
+    incident_sector = borders.sector_save(
+        actor=supervisor,
+        code="LT-MED",
+        name="Medininkai",
+        geometry={"type": "LineString", "coordinates": [[25.55, 54.50], [25.65, 54.54], [25.75, 54.58]]},
+    )
     sign_in(page, base, officer, devices[officer.username])
     page.get_by_role("link", name="Incidents", exact=True).click()
     page.get_by_role("link", name="File an incident").click()
@@ -164,7 +171,9 @@ def test_incident_filed_validated_and_seen_by_the_partner_only(
     page.get_by_label("When it happened").fill("2026-11-20T08:30")
     page.locator("#pick-map").click(position={"x": 160, "y": 120})
     assert page.get_by_label("Latitude").input_value() != ""
-    page.get_by_label("Border sector").fill("Medininkai")
+    # The click suggests the nearest sector of the country and pre-selects it.
+    page.get_by_text("nearest sector: LT-MED Medininkai").wait_for()
+    assert page.get_by_label("Border sector").input_value() == str(incident_sector.pk)
     page.get_by_label("Description").fill("Cigarettes hidden under a load of timber")
     page.get_by_label("Handling marking").select_option("GREEN")
     page.get_by_role("button", name="Save").click()
@@ -188,8 +197,10 @@ def test_incident_filed_validated_and_seen_by_the_partner_only(
     page.goto(f"{base}/incidents/")
     assert page.get_by_role("link", name=reference).is_visible()
     page.goto(f"{base}/incidents/map/")
-    page.locator(".leaflet-interactive").first.wait_for()
-    assert page.locator(".leaflet-interactive").count() == 1
+    page.locator(".leaflet-interactive[class*=severity-]").first.wait_for()
+    assert page.locator(".leaflet-interactive[class*=severity-]").count() == 1
+    # LT's sector, which PL sees under the agreement in force, is layered on the same map.
+    page.locator(".map-legend", has_text="Border sectors").wait_for()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "partner-incident-map.png"), full_page=True)
     sign_out(page)
@@ -233,6 +244,12 @@ def test_liaison_plans_a_joint_patrol_and_the_partner_officer_sees_it_in_the_cal
 
     agreement, devices = patrol_people
     base = live_server.url
+    borders.sector_save(
+        actor=owner_liaison,
+        code="LT-DRU",
+        name="Druskininkai",
+        geometry={"type": "LineString", "coordinates": [[23.90, 54.00], [23.98, 54.02], [24.05, 54.08]]},
+    )
     day = timezone.localdate() + datetime.timedelta(days=1)
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -243,7 +260,7 @@ def test_liaison_plans_a_joint_patrol_and_the_partner_officer_sees_it_in_the_cal
     page.get_by_role("link", name="Plan a joint patrol").click()
     page.get_by_label("Title").fill("Neris river night watch")
     page.get_by_label("Governing agreement").select_option(str(agreement.pk))
-    page.get_by_label("Border sector").fill("Druskininkai")
+    page.get_by_label("Border sector").select_option(label="LT · LT-DRU · Druskininkai")
     page.get_by_label("Planned start").fill(f"{day:%Y-%m-%d}T20:00")
     page.get_by_label("Planned end").fill(f"{day + datetime.timedelta(days=1):%Y-%m-%d}T04:00")
     page.get_by_label("Commanding agency").select_option(label="Lithuania · State Border Guard Service (LT-SBGS)")

@@ -71,9 +71,27 @@ MODELS = {
 }
 # Output serializers of dictionaries or plain objects: their nulls are the fields' allow_null,
 # checked against real answers in the tests of each app.
-NOT_MODELS = {"AlertPageOut", "ErrorBodyOut", "ErrorOut", "PreviewAlertOut", "PreviewOut", "PrincipalSerializer"}
+NOT_MODELS = {
+    "AlertPageOut",
+    "ErrorBodyOut",
+    "ErrorOut",
+    "NearestOut",
+    "PreviewAlertOut",
+    "PreviewOut",
+    "PrincipalSerializer",
+}
 # Serializers that are query parameters, not bodies (no component of their own).
-PARAMETERS = {"AlertFilterIn", "ExerciseFilterIn", "IncidentFilterIn", "ListFilterIn", "PreviewIn", "ProgrammeFilterIn"}
+PARAMETERS = {
+    "AlertFilterIn",
+    "CrossingFilterIn",
+    "ExerciseFilterIn",
+    "IncidentFilterIn",
+    "ListFilterIn",
+    "NearestIn",
+    "PreviewIn",
+    "ProgrammeFilterIn",
+    "SectorFilterIn",
+}
 
 
 def api_serializer_classes():

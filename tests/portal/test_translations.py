@@ -18,6 +18,7 @@ SOURCES = [
     "pyproject.toml",
     "portal",
     "agreements",
+    "borders",
     "incidents",
     "alerts",
     "training",

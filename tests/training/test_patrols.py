@@ -305,7 +305,6 @@ def test_liaison_plans_a_patrol_through_the_form(
         {
             "title": "Joint watch",
             "agreement": lt_pl_in_force.pk,
-            "border_sector": "Lazdijai",
             "starts_at": tomorrow_at(8).strftime("%Y-%m-%dT%H:%M"),
             "ends_at": tomorrow_at(14).strftime("%Y-%m-%dT%H:%M"),
             "commanding_agency": owner_agency.pk,
@@ -327,7 +326,6 @@ def test_bad_route_is_refused_with_a_message(verified_client, owner_liaison, lt_
         {
             "title": "x",
             "agreement": lt_pl_in_force.pk,
-            "border_sector": "x",
             "starts_at": tomorrow_at(8).strftime("%Y-%m-%dT%H:%M"),
             "ends_at": tomorrow_at(9).strftime("%Y-%m-%dT%H:%M"),
             "commanding_agency": owner_agency.pk,
@@ -349,7 +347,6 @@ def test_conflict_is_shown_on_the_form(
         {
             "title": "Second",
             "agreement": lt_pl_in_force.pk,
-            "border_sector": "x",
             "starts_at": tomorrow_at(9).strftime("%Y-%m-%dT%H:%M"),
             "ends_at": tomorrow_at(10).strftime("%Y-%m-%dT%H:%M"),
             "commanding_agency": owner_agency.pk,

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from borders.api.serializers import SectorRefOut
 from portal.models import Agency
 from training.models import (
     ActivityStatus,
@@ -67,6 +68,11 @@ class PatrolOut(serializers.ModelSerializer):
         help_text="Reference of the governing agreement; null when it is not shared with the caller's country."
     )
     commanding_agency = serializers.CharField(source="commanding_agency.code")
+    border_sector = serializers.SerializerMethodField(
+        help_text="Code of the border sector, or the name as reported when none is linked; empty when the "
+        "sector is not shared with the caller's country."
+    )
+    sector = serializers.SerializerMethodField()
 
     class Meta:
         model = Patrol
@@ -78,12 +84,25 @@ class PatrolOut(serializers.ModelSerializer):
             "cancel_reason",
             "agreement",
             "border_sector",
+            "sector",
             "starts_at",
             "ends_at",
             "commanding_agency",
             "sequence",
             "updated_at",
         ]
+
+    def get_border_sector(self, patrol) -> str:
+        if patrol.sector_id:
+            return patrol.sector.code if getattr(patrol, "sector_visible", False) else ""
+        return patrol.border_sector
+
+    @extend_schema_field(SectorRefOut(allow_null=True))
+    def get_sector(self, patrol):
+        # Only the gate's selectors set `sector_visible`; without it, nothing is named.
+        if patrol.sector_id and getattr(patrol, "sector_visible", False):
+            return SectorRefOut(patrol.sector).data
+        return None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_agreement(self, patrol):

@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from agreements.models import Agreement
+from borders.models import BorderSector
 from incidents.models import Incident
 from portal import audit
 from training.models import ActivityStatus, Patrol, PatrolParticipant, PatrolReport
@@ -90,6 +91,27 @@ def _validate_patrol(*, actor, agreement, starts_at, ends_at, commanding_agency,
         _check_crew(agency, officers, assets)
 
 
+def _place(actor, agreement, sector, border_sector, commanding_agency):
+    """The sector is one of a party to the governing agreement, that the planner's country may
+    see; a name typed as text is linked to the commanding country's sector of that code or name,
+    or kept as reported. Returns (sector, text as reported)."""
+    if sector is not None:
+        parties = set(agreement.parties.values_list("country_id", flat=True))
+        visible = BorderSector.objects.visible_to(actor).filter(pk=sector.pk).exists()
+        if sector.country_id not in parties or not visible:
+            raise ValidationError({"sector": _("Choose a border sector of a party to the governing agreement.")})
+        return sector, ""
+    text = (border_sector or "").strip()
+    if text:
+        named = (
+            BorderSector.objects.filter(country_id=commanding_agency.country_id, code__iexact=text).first()
+            or BorderSector.objects.filter(country_id=commanding_agency.country_id, name__iexact=text).first()
+        )
+        if named is not None:
+            return named, ""
+    return None, text
+
+
 # --- Writes -----------------------------------------------------------------------------------
 
 
@@ -109,11 +131,12 @@ def patrol_save(
     actor,
     title,
     agreement,
-    border_sector,
     starts_at,
     ends_at,
     commanding_agency,
     participants,
+    sector=None,
+    border_sector="",
     route=None,
     notes="",
     patrol=None,
@@ -140,9 +163,11 @@ def patrol_save(
         actor=actor,
         patrol=patrol,
     )
+    sector, border_sector = _place(actor, agreement, sector, border_sector, commanding_agency)
     created = patrol is None
     patrol = patrol or Patrol(created_by=actor)
-    patrol.title, patrol.agreement, patrol.border_sector = title.strip(), agreement, border_sector.strip()
+    patrol.title, patrol.agreement = title.strip(), agreement
+    patrol.sector, patrol.border_sector = sector, border_sector
     patrol.starts_at, patrol.ends_at, patrol.commanding_agency = starts_at, ends_at, commanding_agency
     patrol.route, patrol.notes = route, notes
     patrol.full_clean(exclude=["created_by"])
@@ -200,3 +225,13 @@ def patrol_report_save(*, patrol, actor, summary, hours, distance_km, observatio
         details={"incidents": sorted(i.pk for i in incidents), "new": created},
     )
     return report
+
+
+def link_reported_sectors(sender, country_id, **kwargs):
+    """Patrols of a country's command whose sector was typed as text point to the sector of that
+    code or name once one exists; names that match none stay as reported."""
+    for sector in BorderSector.objects.filter(country_id=country_id):
+        for name in {sector.code, sector.name}:
+            Patrol.objects.filter(
+                commanding_agency__country_id=country_id, sector__isnull=True, border_sector__iexact=name
+            ).update(sector=sector, border_sector="")

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import ROLE_FIELDS, Agency, AgencyKind, Country, Role, User
 
-DEMO_APPS = ["agreements", "incidents", "training"]
+DEMO_APPS = ["agreements", "borders", "incidents", "training"]
 DEMO_PASSWORD = "Demo-Portal-2026!"  # noqa: S105  (printed for demo use; demo mode only)
 
 AGENCIES = [
