@@ -72,11 +72,7 @@ def level_history(principal, sector):
 def sector_incidents(principal, sector):
     """Incidents placed in the sector that the principal may see (the incidents' own gate)."""
     # The sector's reverse relation is the incidents' own gated manager.
-    return (
-        sector.incidents.visible_to(principal)
-        .select_related("country", "agency")
-        .order_by("-occurred_at", "-id")
-    )
+    return sector.incidents.visible_to(principal).select_related("country", "agency").order_by("-occurred_at", "-id")
 
 
 def sector_choices(principal, country_ids):

@@ -12,6 +12,7 @@ in its own savepoint (pytest-django), and each walk in one more, so what a walk'
 is undone before the next walk starts.
 """
 
+import contextlib
 import datetime
 import html
 import itertools
@@ -898,6 +899,19 @@ def _refused(principal, route, response):
     return principal.kind == "none" and status == 401
 
 
+@contextlib.contextmanager
+def undone(method):
+    """Each write is judged on its own and rolled back before the next request: a write that
+    rightly widens what the persona sees (accepting a handover makes its country the handler,
+    with full access) must not make every later answer look like a leak."""
+    if method == "GET":
+        yield
+        return
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
 def walk(principal, world, *, methods=("GET", "POST"), answers=None, urlconf=None):
     """Send every route, filled with every combination of real ids, with each method (PATCH,
     PUT and DELETE only to the API), and return what is wrong. Every GET comes before any write.
@@ -923,18 +937,19 @@ def walk(principal, world, *, methods=("GET", "POST"), answers=None, urlconf=Non
                         Finding(str(principal), method, shown, route.path, f"the filled path resolves to {matched!r}")
                     )
                     continue
-                response = send(principal.client, method, route, filling.path, query)
-                text = text_of(response)
-                problems = judge(principal, route, filling, method, response, text, world)
-                if filling.foreign_to(principal.persona) and response.status_code == 403:
-                    # Refused for the role, not as missing: a missing object must be refused alike.
-                    twin_path = missing_twin(route, filling, principal.persona)
-                    twin = send(principal.client, method, route, twin_path, query)
-                    if twin.status_code != response.status_code:
-                        problems.append(
-                            f"answers {response.status_code}, but {twin.status_code} for {twin_path}, which "
-                            "does not exist: the id can be probed"
-                        )
+                with undone(method):
+                    response = send(principal.client, method, route, filling.path, query)
+                    text = text_of(response)
+                    problems = judge(principal, route, filling, method, response, text, world)
+                    if filling.foreign_to(principal.persona) and response.status_code == 403:
+                        # Refused for the role, not as missing: a missing object must be refused alike.
+                        twin_path = missing_twin(route, filling, principal.persona)
+                        twin = send(principal.client, method, route, twin_path, query)
+                        if twin.status_code != response.status_code:
+                            problems.append(
+                                f"answers {response.status_code}, but {twin.status_code} for {twin_path}, which "
+                                "does not exist: the id can be probed"
+                            )
                 for problem in problems:
                     findings.append(Finding(str(principal), method, shown, route.path, problem))
                 if answers is not None:
