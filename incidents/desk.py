@@ -6,6 +6,7 @@ are read through `alerts.selectors.overdue_acknowledgements`, the same rule and 
 (`ALERTS_ACK_DEADLINES`) as the dashboard's card of alerts.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -63,12 +64,12 @@ def with_waiting_time(incidents, now=None):
         object_type="incidents.incident",
         object_id__in=[str(incident.pk) for incident in incidents],
     )
-    submitted = {}
+    submitted: dict[str, datetime.datetime] = {}
     for entry in entries:  # newest first: the latest submission of each incident wins
         submitted.setdefault(entry.object_id, entry.timestamp)
     for incident in incidents:
         incident.submitted_at = submitted.get(str(incident.pk), incident.created_at)
-        incident.waiting = max(now - incident.submitted_at, timezone.timedelta(0))
+        incident.waiting = max(now - incident.submitted_at, datetime.timedelta(0))
     return incidents
 
 

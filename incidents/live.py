@@ -21,6 +21,7 @@ changes only, so they tell it nothing about other countries.
 
 import datetime
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -209,8 +210,8 @@ def poll_state(user, now=None, number=True):
 def parse_cursor(text):
     """(last change number, end of the latest passed window) of a cursor; None if malformed."""
     try:
-        seq, _dot, micros = str(text).partition(".")
-        seq, micros = int(seq), int(micros or 0)
+        seq_text, _dot, micros_text = str(text).partition(".")
+        seq, micros = int(seq_text), int(micros_text or 0)
     except ValueError:
         return None
     if seq < 0 or micros < 0:
@@ -232,7 +233,7 @@ def changes(user, state, cursor, incidents):
     more = len(rows) > CHANGES_PER_ANSWER
     if rows and not more and rows[-1][1] > after_seq + 1:
         more = True  # numbers are contiguous per country: the ones missing were pruned (`prune`)
-    latest: dict[int, int] = {}
+    latest: dict[int, int | None] = {}
     for incident_id, seq in rows[:CHANGES_PER_ANSWER]:
         latest.setdefault(incident_id, seq)
     gone = set()
@@ -280,7 +281,7 @@ _FIELDS = (
 def describe(incidents, state, seqs):
     """Items for a live page from a gated queryset: the fields the list and the map show (never
     personal data), labels in the reader's language; `new` when changed after what they saw."""
-    labels = {
+    labels: dict[str, dict[str, Any]] = {
         "category": dict(IncidentCategory.choices),
         "severity": dict(Severity.choices),
         "marking": dict(TLP.choices),
@@ -293,7 +294,7 @@ def describe(incidents, state, seqs):
     seen = state.seen or 0
     items = []
     for row in values:
-        r = dict(zip(fields, row, strict=True))
+        r: dict[str, Any] = dict(zip(fields, row, strict=True))
         seq = seqs.get(r["pk"], 0)
         where = r["sector__code"] or r["crossing__name"] or r["border_sector"] or r["crossing_point"] or "—"
         item = {
@@ -328,7 +329,7 @@ def latest(user, state, incidents, limit=LATEST):
         .order_by("-seq")
         .values_list("incident_id", "seq")[: limit * 5]
     )
-    seqs: dict[int, int] = {}
+    seqs: dict[int, int | None] = {}
     for incident_id, seq in rows:
         seqs.setdefault(incident_id, seq)
     items = describe(incidents.filter(pk__in=list(seqs)), state, seqs) if seqs else []

@@ -1,6 +1,6 @@
 """The live pages' endpoints: the poll (304 while nothing changed for the reader) and "seen"."""
 
-from django.http import HttpResponseNotModified, JsonResponse, QueryDict
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -59,6 +59,7 @@ def live_poll(request):
     cursor = live.parse_cursor(query.pop("cursor", [""])[-1])
     query = query.urlencode()
     etag = state.etag(query)
+    response: HttpResponse
     if cursor is not None and _matches(request.headers.get("If-None-Match", ""), etag):
         response = HttpResponseNotModified()
     else:
