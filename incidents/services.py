@@ -453,7 +453,9 @@ def handover_request(*, incident, to_agency, actor, reason, request=None, now=No
 def _take_over(handover, now):
     """The receiving agency becomes responsible for the incident, and its country sees all of it
     under the handover from this transaction on (`incidents.access.index_rows`)."""
-    incident = Incident.objects.select_for_update().select_related("handled_by").get(pk=handover.incident_id)
+    incident = (
+        Incident.objects.select_for_update(of=("self",)).select_related("handled_by").get(pk=handover.incident_id)
+    )
     incident.handled_by = handover.to_agency
     incident.save(update_fields=["handled_by", "updated_at"])
     sharing.refresh_visibility(incident, now)
