@@ -107,3 +107,11 @@ def distance_km(geometry, lon, lat):
         for a, b in itertools.pairwise(line):
             best = min(best, _segment_km(lon, lat, a, b))
     return best
+
+
+def bounds(geometry):
+    """The (south, west, north, east) box around a sector's geometry."""
+    points = [point for line in lines_of(geometry) for point in line]
+    lons = [lon for lon, _lat in points]
+    lats = [lat for _lon, lat in points]
+    return min(lats), min(lons), max(lats), max(lons)

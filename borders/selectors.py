@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from borders import geometry
 from borders.geometry import distance_km, haversine_km
 from borders.models import (
     BorderSector,
@@ -165,3 +166,21 @@ def map_features(principal):
     }
     # `legend` is a foreign member (RFC 7946 §6.1): the map's legend in the reader's language.
     return {"type": "FeatureCollection", "features": features, "legend": legend}
+
+
+def place_on_map(principal, *, latitude=None, longitude=None, sector_id=None, crossing_id=None):
+    """Where a map of one thing (an incident, a patrol) centres for this reader: the point when
+    there is one, else the crossing point, else the box of the sector, each only while the
+    reader's country sees that crossing point or sector. None when there is nothing to show."""
+    if latitude is not None and longitude is not None:
+        return {"lat": float(latitude), "lon": float(longitude)}
+    if crossing_id:
+        crossing = crossings_visible_to(principal).filter(pk=crossing_id).first()
+        if crossing is not None:
+            return {"lat": float(crossing.latitude), "lon": float(crossing.longitude)}
+    if sector_id:
+        sector = sectors_visible_to(principal).filter(pk=sector_id).first()
+        if sector is not None:
+            south, west, north, east = geometry.bounds(sector.geometry)
+            return {"bounds": f"{south},{west},{north},{east}"}
+    return None

@@ -9,12 +9,13 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from agreements.services import agreement_sharing_changed
         from borders.services import reported_places_changed
-        from incidents import selectors, services
+        from incidents import desk, selectors, services
         from portal import registry
 
         registry.add_dashboard_panel(
             registry.DashboardPanel("incidents", "incidents/dashboard_panel.html", selectors.dashboard_panel, order=20)
         )
+        registry.add_dashboard_panel(registry.DashboardPanel("desk", "incidents/desk_panel.html", desk.counts, order=5))
         registry.add_api_routes("incidents/", "incidents.api.urls")
 
         agreement_sharing_changed.connect(_agreement_changed, dispatch_uid="incidents.agreement_changed")

@@ -159,3 +159,57 @@ class HandoverForm(forms.Form):
 
 class HandoverAnswerForm(forms.Form):
     answer = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class DeskFilterForm(forms.Form):
+    """The validation queue's filters on the duty desk."""
+
+    q = forms.CharField(label=_("Search"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("Any category")), *IncidentCategory.choices]
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"), required=False, choices=[("", _("Any severity")), *Severity.choices]
+    )
+
+
+# How many incidents one bulk validation takes (one page of the queue).
+BULK_VALIDATE_MAX = 50
+
+
+class IncidentIdsField(forms.TypedMultipleChoiceField):
+    """Incident ids; whether each may be chosen is the form's question (asked of the database)."""
+
+    def valid_value(self, value):
+        return True
+
+
+class BulkValidateForm(forms.Form):
+    """The incidents chosen on the duty desk, each of them in the supervisor's queue."""
+
+    incident = IncidentIdsField(
+        coerce=int,
+        error_messages={
+            "required": _("Choose at least one incident to validate."),
+            "invalid_choice": _("Choose incidents from the validation queue."),
+        },
+    )
+
+    def __init__(self, *args, queue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.queue = queue
+        self.chosen: list[Incident] = []
+
+    def clean_incident(self):
+        ids = list(dict.fromkeys(self.cleaned_data["incident"]))
+        if len(ids) > BULK_VALIDATE_MAX:
+            raise forms.ValidationError(
+                _("Validate at most %(n)s incidents at once.") % {"n": BULK_VALIDATE_MAX}, code="too_many"
+            )
+        self.chosen = list(self.queue.filter(pk__in=ids))
+        if len(self.chosen) != len(ids):
+            # Validated by a colleague meanwhile, or not of this queue: the same answer for both.
+            raise forms.ValidationError(
+                _("Some of the chosen incidents no longer await validation; choose again."), code="gone"
+            )
+        return ids

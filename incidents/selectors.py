@@ -28,8 +28,14 @@ def incidents_visible_to(principal, at=None):
 
 def incident_get(principal, pk):
     """A visible incident (404 alike for missing and foreign ones), redacted for the principal."""
-    incidents = Incident.objects.select_related("agency", "country", "reporter", "sector", "crossing")
+    incidents = Incident.objects.select_related("agency", "country", "reporter", "sector", "crossing", "handled_by")
     return redact(incidents.get_visible_or_404(principal, pk=pk))
+
+
+def handled_here(principal, incident):
+    """Whether the principal's country handles the incident after an accepted handover (its legal
+    basis for seeing all of it); only the owner and that country are told who handles it."""
+    return access.handling_country_id(incident) == principal_country_id(principal) is not None
 
 
 def redact(incident):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import live_views, views
+from incidents import desk_views, live_views, views
 
 app_name = "incidents"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("map/", views.incident_map, name="map"),
     path("map.geojson", views.incident_geojson, name="geojson"),
     path("export.csv", views.incident_csv, name="csv"),
+    path("desk/", desk_views.desk_page, name="desk"),
+    path("desk/validate/", desk_views.desk_validate, name="desk_validate"),
     path("live/", live_views.live_poll, name="live"),
     path("live/seen/", live_views.live_seen, name="live_seen"),
     path("<int:pk>/", views.incident_detail, name="detail"),

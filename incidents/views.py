@@ -20,7 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agreements.selectors import clause_sentence
 from alerts.models import AlertDelivery
 from alerts.views import redeliver_button
-from incidents import access, live, selectors, services, sharing
+from borders.selectors import place_on_map
+from incidents import access, live, selectors, services, sharing, timeline
 from incidents.forms import (
     AttachmentForm,
     CommentForm,
@@ -381,9 +382,19 @@ def incident_detail(request, pk):
         {
             "incident": incident,
             "own": own,
+            "handled_here": selectors.handled_here(request.user, incident),
             "grants": grants,
             "viewers": viewers,
             "comments": access.comments_seen_by(incident, request.user.agency.country_id),
+            "timeline": timeline.incident_timeline(request.user, incident),
+            "minimap": place_on_map(
+                request.user,
+                latitude=incident.latitude,
+                longitude=incident.longitude,
+                sector_id=incident.sector_id,
+                crossing_id=incident.crossing_id,
+            ),
+            **_tiles(),
             "comment_form": CommentForm(),
             "attachments": access.attachments_seen_by(incident, access.personal_data_visible(incident)),
             "preview_countries": _preview_countries(incident) if own else [],

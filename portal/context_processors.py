@@ -6,6 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from portal.roles import administers
 
 
+def _on_duty(user):
+    """Supervisors of an agency (people, not partner systems) have the duty desk."""
+    return getattr(user, "is_supervisor", False) and getattr(user, "agency_id", None) is not None
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
@@ -13,6 +18,7 @@ def navigation(request):
     items = [
         (reverse("dashboard"), _("Dashboard")),
         (reverse("incidents:list"), _("Incidents")),
+        *([(reverse("incidents:desk"), _("Duty desk"))] if _on_duty(user) else []),
         (reverse("borders:list"), _("Border sectors")),
         (reverse("agreements:list"), _("Agreements")),
         (reverse("training:calendar"), _("Calendar")),
@@ -31,10 +37,11 @@ def navigation(request):
     current = request.path
     notifications = getattr(user, "notifications", None)
     unread = notifications.filter(read_at__isnull=True).count() if notifications is not None else 0
+    # The entry of the page is the one with the longest matching address (the duty desk under
+    # /incidents/desk/ is not also "Incidents").
+    matching = [url for url, _label in items if current == url or (url != "/" and current.startswith(url))]
+    active = max(matching, key=len, default=None)
     return {
         "unread_notifications": unread,
-        "nav_items": [
-            {"url": url, "label": label, "active": current == url or (url != "/" and current.startswith(url))}
-            for url, label in items
-        ],
+        "nav_items": [{"url": url, "label": label, "active": url == active} for url, label in items],
     }

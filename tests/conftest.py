@@ -176,9 +176,11 @@ def make_agreement(owner_agency, partner_agency, owner_liaison, partner_liaison)
 
     counter = iter(range(1, 1000))
 
-    def _make(status="draft", clause=None, expires_on=None, **fields):
+    def _make(status="draft", clause=None, expires_on=None, partner=None, **fields):
+        # `partner`: (agency, liaison) of another party than PL's.
+        other, other_liaison = partner or (partner_agency, partner_liaison)
         agreement = agreement_services.agreement_create(
-            parties=[(owner_agency, [owner_liaison]), (partner_agency, [partner_liaison])],
+            parties=[(owner_agency, [owner_liaison]), (other, [other_liaison])],
             actor=owner_liaison,
             kind=fields.pop("kind", "mou"),
             reference=fields.pop("reference", f"LT-PL/{next(counter)}"),
@@ -215,6 +217,16 @@ def make_agreement(owner_agency, partner_agency, owner_liaison, partner_liaison)
 @pytest.fixture
 def supervisor(owner_agency):
     return UserFactory(username="lt.supervisor", agency=owner_agency, is_officer=False, is_supervisor=True)
+
+
+@pytest.fixture
+def partner_supervisor(partner_agency):
+    return UserFactory(username="pl.supervisor", agency=partner_agency, is_officer=False, is_supervisor=True)
+
+
+@pytest.fixture
+def outsider_supervisor(outsider_agency):
+    return UserFactory(username="fi.supervisor", agency=outsider_agency, is_officer=False, is_supervisor=True)
 
 
 @pytest.fixture

@@ -126,8 +126,25 @@ function pickPlace(element) {
   });
 }
 
+// The incident page's mini-map: the place (a marker at the point or crossing point, or the
+// sector's box) among the sectors and the base map.
+function showPlace(element) {
+  const map = portalMap(element);
+  const data = element.dataset;
+  if (data.bounds) {
+    const [south, west, north, east] = data.bounds.split(",").map(Number);
+    map.fitBounds([[south, west], [north, east]], { padding: [10, 10], maxZoom: 11 });
+    return;
+  }
+  const latlng = L.latLng(Number(data.lat), Number(data.lon));
+  L.circleMarker(latlng, { radius: 8, weight: 3, className: `severity-${data.severity}` }).addTo(map);
+  map.setView(latlng, 10);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   if (typeof L === "undefined") return;
+  const place = document.getElementById("incident-minimap");
+  if (place) showPlace(place);
   const incidents = document.getElementById("incident-map");
   if (incidents) showIncidents(incidents);
   const picker = document.getElementById("pick-map");

@@ -54,16 +54,6 @@ def level_change(sector, supervisor):
 
 
 @pytest.fixture
-def partner_supervisor(partner_agency):
-    return UserFactory(username="pl.supervisor", agency=partner_agency, is_officer=False, is_supervisor=True)
-
-
-@pytest.fixture
-def outsider_supervisor(outsider_agency):
-    return UserFactory(username="fi.supervisor", agency=outsider_agency, is_officer=False, is_supervisor=True)
-
-
-@pytest.fixture
 def signed_in():
     """A client of its own for each person (several personas in one test)."""
 

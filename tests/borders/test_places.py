@@ -245,3 +245,35 @@ def test_a_subscription_filters_on_sector_codes(sector, make_incident, partner_a
     reported = make_incident(border_sector="Sejny sector")
     subscription = Subscription(agency=partner_agency, name="x", channel="email", sectors=["LT-PL-2"])
     assert matches(subscription, linked) and not matches(subscription, reported)
+
+
+# --- The incident page's mini-map -------------------------------------------------------------
+
+
+def test_mini_map_centres_on_the_point_then_the_crossing_then_the_sector(
+    sector, crossing, make_incident, verified_client, officer
+):
+    at_point = make_incident(latitude=Decimal("54.300000"), longitude=Decimal("23.250000"))
+    at_crossing = make_incident(crossing=crossing, border_sector="")
+    in_sector = make_incident(sector=sector, border_sector="")
+    nowhere = make_incident(border_sector="Somewhere unknown")
+    client = verified_client(officer)
+
+    def page(incident):
+        return client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+
+    assert 'data-lat="54.300000" data-lon="23.250000"' in page(at_point)
+    assert 'data-lat="54.357000" data-lon="23.190000"' in page(at_crossing)
+    assert 'data-bounds="54.21,23.19,54.357,23.36"' in page(in_sector)
+    assert "incident-minimap" not in page(nowhere) and "leaflet.js" not in page(nowhere)
+
+
+def test_mini_map_shows_a_sector_only_to_a_country_that_sees_it(sector, crossing, partner_officer, outsider_officer):
+    place_on_map = selectors.place_on_map
+    assert place_on_map(partner_officer, sector_id=sector.pk) == {"bounds": "54.21,23.19,54.357,23.36"}
+    assert place_on_map(outsider_officer, sector_id=sector.pk) is None
+    assert place_on_map(outsider_officer, crossing_id=crossing.pk) is None
+    assert place_on_map(outsider_officer, latitude=Decimal("54.3"), longitude=Decimal("23.2")) == {
+        "lat": 54.3,
+        "lon": 23.2,
+    }

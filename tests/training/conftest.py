@@ -3,7 +3,6 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.factories import UserFactory
 from training.models import Asset
 from training.services import exercises, patrols
 
@@ -11,11 +10,6 @@ from training.services import exercises, patrols
 def tomorrow_at(hour, days=1):
     day = timezone.localdate() + datetime.timedelta(days=days)
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
-
-
-@pytest.fixture
-def partner_supervisor(partner_agency):
-    return UserFactory(username="pl.supervisor", agency=partner_agency, is_officer=False, is_supervisor=True)
 
 
 @pytest.fixture
