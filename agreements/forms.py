@@ -14,7 +14,7 @@ from agreements.models import (
     DocumentKind,
 )
 from agreements.services import AGREEMENT_FIELDS
-from portal.choices import SHAREABLE_TLP, IncidentCategory
+from portal.choices import SHAREABLE_TLP, IdentifierKind, IncidentCategory
 from portal.models import Agency, Country, User
 
 LANGUAGE_CHOICES = sorted(
@@ -155,6 +155,13 @@ class ClauseForm(forms.Form):
     )
     mode = forms.ChoiceField(label=_("Sharing"), choices=ClauseMode.choices)
     purpose = forms.CharField(label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 3}))
+    hit_no_hit_kinds = forms.MultipleChoiceField(
+        label=_("Hit/no-hit checks"),
+        choices=IdentifierKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Identifier kinds the receiver may check for a hit or no hit against the provider's incidents"),
+    )
 
     def __init__(self, *args, agreement, clause=None, **kwargs):
         if clause is not None:
@@ -170,6 +177,7 @@ class ClauseForm(forms.Form):
                     "retention_days": clause.retention_days,
                     "mode": clause.mode,
                     "purpose": clause.purpose,
+                    "hit_no_hit_kinds": clause.hit_no_hit_kinds,
                 },
             )
         super().__init__(*args, **kwargs)

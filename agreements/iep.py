@@ -21,9 +21,14 @@ TLP. IEP 2.0 names the four TLP 1.0 values ("white", "green", "amber", "red"); c
 - TLP:RED is never shared by a clause, so it never appears.
 
 Terms IEP 2.0 has no statement for (directions, incident categories, personal data, retention,
-automatic or on-request sharing) are not added to the policies: they follow them in `clauses`,
-one entry per policy, linked by an IEP 2.0 policy reference (`id_ref`). No country is repeated in
-a list of countries.
+automatic or on-request sharing, hit/no-hit checks) are not added to the policies: they follow
+them in `clauses`, one entry per policy, linked by an IEP 2.0 policy reference (`id_ref`). No
+country is repeated in a list of countries.
+
+Hit/no-hit. IEP 2.0 has no statement for a check that answers only whether the provider holds
+an identifier: `hit_no_hit_kinds` in the clause's entry lists the identifier kinds (the portal's
+values: "plate", "vin", "document", "imo", "mmsi", "phone") each receiver may check against its
+provider's incidents, along the clause's `directions`; empty when the clause allows none.
 """
 
 import datetime
@@ -129,6 +134,7 @@ def clauses_as_iep(agreement):
                 "personal_data": clause.personal_data,
                 "retention_days": clause.retention_days,
                 "sharing": clause.mode,
+                "hit_no_hit_kinds": list(dict.fromkeys(clause.hit_no_hit_kinds)),
             }
         )
     return {

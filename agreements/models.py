@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
-from portal.choices import SHAREABLE_TLP, TLP, IncidentCategory
+from portal.choices import SHAREABLE_TLP, TLP, IdentifierKind, IncidentCategory
 from portal.gate import GatedQuerySet
 
 
@@ -217,6 +217,12 @@ class DataSharingClause(models.Model):
     retention_days = models.PositiveIntegerField(_("retention (days)"))
     mode = models.CharField(_("sharing"), max_length=20, choices=ClauseMode.choices, default=ClauseMode.AUTOMATIC)
     purpose = models.TextField(_("purpose"))
+    hit_no_hit_kinds = models.JSONField(
+        _("hit/no-hit identifier kinds"),
+        default=list,
+        blank=True,
+        help_text=_("Identifier kinds the receiver may check for a hit or no hit against the provider's incidents"),
+    )
 
     class Meta:
         ordering = ["id"]
@@ -232,12 +238,24 @@ class DataSharingClause(models.Model):
     def category_labels(self):
         return [IncidentCategory(c).label for c in self.categories if c in IncidentCategory.values]
 
+    def hit_no_hit_labels(self):
+        return [IdentifierKind(k).label for k in self.hit_no_hit_kinds if k in IdentifierKind.values]
+
     def directions(self, parties):
         """(provider, receiver) country pairs this clause covers, given the agreement's parties."""
-        providers = [self.provider] if self.provider_id else parties
+        by_id = {country.pk: country for country in parties}
+        if self.provider_id:
+            by_id.setdefault(self.provider_id, self.provider)
+        if self.receiver_id:
+            by_id.setdefault(self.receiver_id, self.receiver)
+        return {(by_id[provider], by_id[receiver]) for provider, receiver in self.direction_ids(list(by_id))}
+
+    def direction_ids(self, party_ids):
+        """`directions` by country id, for callers that hold only the parties' ids."""
+        providers = [self.provider_id] if self.provider_id else party_ids
         pairs = set()
         for provider in providers:
-            receivers = [self.receiver] if self.receiver_id else [c for c in parties if c != provider]
+            receivers = [self.receiver_id] if self.receiver_id else [c for c in party_ids if c != provider]
             for receiver in receivers:
                 if receiver != provider:
                     pairs.add((provider, receiver))

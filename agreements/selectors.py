@@ -1,4 +1,5 @@
-"""Reads of agreements: what a user may see, and which clauses allow a given share."""
+"""Reads of agreements: what a user may see, which clauses allow a given share, and which allow a
+hit/no-hit check."""
 
 import datetime
 from dataclasses import dataclass
@@ -6,10 +7,10 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from agreements.models import Agreement, ClauseMode, DataSharingClause, in_force_q
-from portal.choices import TLP
+from portal.choices import TLP, IdentifierKind
 
 
 def agreements_visible_to(principal):
@@ -86,6 +87,59 @@ def clauses_allowing(*, provider, receiver, category, marking, at=None):
     return bases
 
 
+def _directions_at(day, **parties):
+    """Clauses of agreements in force on `day` that have a party for each of `parties` (country or
+    id), each with the (provider id, receiver id) pairs it covers: the agreement's parties in one
+    more query."""
+    clauses = DataSharingClause.objects.filter(in_force_q(day, prefix="agreement__"))
+    for country in parties.values():
+        clauses = clauses.filter(agreement__parties__country=country)
+    clauses = clauses.select_related("agreement").prefetch_related("agreement__parties").distinct()
+    for clause in clauses:
+        yield clause, clause.direction_ids([party.country_id for party in clause.agreement.parties.all()])
+
+
+def _country_id(country):
+    return getattr(country, "pk", country)
+
+
+def hit_no_hit_clauses(provider, receiver, kind, at=None):
+    """Clauses of agreements in force at `at` under which `receiver` may check `provider`'s
+    incidents for a hit or no hit on identifiers of `kind`: the legal basis of a check. The same
+    rule as `clauses_allowing` (status and dates on the day of `at`, directions and `mutual`),
+    evaluated at the read, so a suspension, termination or expiry counts from that moment."""
+    provider, receiver = _country_id(provider), _country_id(receiver)
+    if provider == receiver or kind not in IdentifierKind.values:
+        return []
+    day = timezone.localdate(at) if at is not None else timezone.localdate()
+    return [
+        clause
+        for clause, pairs in _directions_at(day, provider=provider, receiver=receiver)
+        if kind in clause.hit_no_hit_kinds and (provider, receiver) in pairs
+    ]
+
+
+def hit_no_hit_allowed(provider, receiver, kind, at=None):
+    """Whether `receiver` may check `provider`'s incidents for a hit on identifiers of `kind`."""
+    return bool(hit_no_hit_clauses(provider, receiver, kind, at=at))
+
+
+def hit_no_hit_providers(receiver, kind, at=None):
+    """Ids of the countries whose incidents `receiver` may check for a hit on identifiers of
+    `kind` at `at`, all partners at once (two queries), by the rule of `hit_no_hit_clauses`."""
+    receiver = _country_id(receiver)
+    if kind not in IdentifierKind.values:
+        return set()
+    day = timezone.localdate(at) if at is not None else timezone.localdate()
+    return {
+        provider
+        for clause, pairs in _directions_at(day, receiver=receiver)
+        if kind in clause.hit_no_hit_kinds
+        for provider, to in pairs
+        if to == receiver
+    }
+
+
 def _names(values):
     values = [str(v) for v in values]
     if len(values) <= 1:
@@ -111,17 +165,52 @@ def clause_sentence(clause):
         text = _("%(provider)s and %(receiver)s share %(what)s incidents up to %(marking)s with each other")
     else:
         text = _("%(provider)s shares %(what)s incidents up to %(marking)s with %(receiver)s")
-    return (
-        "; ".join(
-            [
-                f"{text % values}, {clause.get_mode_display()}",
-                _("personal data included") if clause.personal_data else _("personal data withheld"),
-                ngettext("kept %(days)s day", "kept %(days)s days", clause.retention_days)
-                % {"days": clause.retention_days},
-            ]
-        )
-        + "."
-    )
+    parts = [
+        f"{text % values}, {clause.get_mode_display()}",
+        _("personal data included") if clause.personal_data else _("personal data withheld"),
+        ngettext("kept %(days)s day", "kept %(days)s days", clause.retention_days) % {"days": clause.retention_days},
+    ]
+    if clause.hit_no_hit_kinds:
+        parts.append(_hit_no_hit_phrase(clause, values))
+    return "; ".join(parts) + "."
+
+
+# Identifier kinds in the plural, as a sentence names what may be checked.
+IDENTIFIER_PLURALS = {
+    IdentifierKind.PLATE: gettext_lazy("vehicle registration plates"),
+    IdentifierKind.VIN: gettext_lazy("VINs"),
+    IdentifierKind.DOCUMENT: gettext_lazy("travel or identity document numbers"),
+    IdentifierKind.IMO: gettext_lazy("vessel IMO numbers"),
+    IdentifierKind.MMSI: gettext_lazy("vessel MMSIs"),
+    IdentifierKind.PHONE: gettext_lazy("phone numbers"),
+}
+
+
+def _hit_no_hit_phrase(clause, values):
+    """Who may check whose incidents for a hit, on which identifiers, by the clause's directions."""
+    values = {
+        **values,
+        "kinds": _names(
+            IDENTIFIER_PLURALS.get(kind, IdentifierKind(kind).label)
+            for kind in clause.hit_no_hit_kinds
+            if kind in IdentifierKind.values
+        ),
+    }
+    if clause.provider_id is None and clause.receiver_id is None:
+        text = _("every party may check the other parties' incidents for a hit on %(kinds)s")
+    elif clause.mutual:
+        values["party"] = clause.provider or clause.receiver
+        if clause.provider_id is None or clause.receiver_id is None:
+            text = _("%(party)s and every other party may check each other's incidents for a hit on %(kinds)s")
+        else:
+            text = _("%(provider)s and %(receiver)s may check each other's incidents for a hit on %(kinds)s")
+    elif clause.provider_id is None:
+        text = _("%(receiver)s may check every other party's incidents for a hit on %(kinds)s")
+    elif clause.receiver_id is None:
+        text = _("every other party may check %(provider)s's incidents for a hit on %(kinds)s")
+    else:
+        text = _("%(receiver)s may check %(provider)s's incidents for a hit on %(kinds)s")
+    return text % values
 
 
 def dashboard_panel(user):

@@ -36,7 +36,7 @@ from agreements.models import (
 )
 from agreements.uploads import detect_document_type
 from portal import audit, gate
-from portal.choices import TLP, IncidentCategory
+from portal.choices import TLP, IdentifierKind, IncidentCategory
 from portal.files import safe_display_name, sha256_of
 from portal.services import notify
 
@@ -370,6 +370,7 @@ CLAUSE_FIELDS = (
     "retention_days",
     "mode",
     "purpose",
+    "hit_no_hit_kinds",
 )
 
 
@@ -389,6 +390,18 @@ def _validate_clause(clause, agreement):
         errors["max_marking"] = _("TLP:RED is never shared by a clause.")
     if not clause.retention_days or clause.retention_days > 3650:
         errors["retention_days"] = _("Retention is between 1 and 3650 days.")
+    kinds = clause.hit_no_hit_kinds
+    if not isinstance(kinds, list | tuple) or not all(isinstance(kind, str) for kind in kinds):
+        errors["hit_no_hit_kinds"] = _("Choose the identifier kinds from the list.")
+    elif unknown_kinds := [kind for kind in kinds if kind not in IdentifierKind.values]:
+        errors["hit_no_hit_kinds"] = ngettext(
+            "Unknown identifier kind: %(kinds)s. The kinds are %(known)s.",
+            "Unknown identifier kinds: %(kinds)s. The kinds are %(known)s.",
+            len(unknown_kinds),
+        ) % {"kinds": ", ".join(map(str, unknown_kinds)), "known": ", ".join(IdentifierKind.values)}
+    else:
+        # One order whatever the order chosen: the sentence and the export read the same.
+        clause.hit_no_hit_kinds = [kind for kind in IdentifierKind.values if kind in kinds]
     if errors:
         raise ValidationError(errors)
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENVIRONMENT = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-for-the-checks-0123456789",
+    "EXCHANGE_HASH_KEY": "bench-only-exchange-hash-key-that-is-long-enough-0123456789",
     "SECURE_SSL_REDIRECT": "false",
     "STATIC_MANIFEST": "false",
     "DEMO_MODE": "false",

@@ -4,11 +4,13 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+import phonenumbers
 from django.utils import timezone
+from stdnum import imo
 
 from incidents import services
 from incidents.models import Incident
-from portal.choices import IncidentCategory
+from portal.choices import IdentifierKind, IncidentCategory
 from portal.models import Agency, User
 
 PER_AGENCY = 60
@@ -109,6 +111,7 @@ def load(stdout=None):
             stdout.write("Incidents: already present.")
         return
     rng = random.Random(2026)  # noqa: S311  (demo data, not security)
+    ids_rng = random.Random(3779)  # noqa: S311  (its own, so that the incidents stay as they were)
     now = timezone.now()
     created = 0
     for agency in Agency.objects.filter(country_id__in=SECTORS).exclude(kind="customs").order_by("code"):
@@ -139,6 +142,9 @@ def load(stdout=None):
                 person_nationality="XX" if personal else "",
                 person_document_number=f"X{rng.randint(1000000, 9999999)}" if personal else "",
             )
+            entries = _demo_identifiers(incident, crossing, ids_rng)
+            if entries:
+                services.incident_identifiers_set(incident=incident, identifiers=entries, actor=officer)
             if n % 10 == 0:
                 continue  # left as a draft
             incident = services.incident_submit(incident=incident, actor=officer)
@@ -161,6 +167,58 @@ def load(stdout=None):
     if stdout is not None:
         shared = Incident.objects.filter(status="shared").count()
         stdout.write(f"Incidents: {Incident.objects.count()} created, {shared} shared with partners ({created}).")
+
+
+# Vehicles' categories, and the plates' formats of the demo countries (letters, digits).
+VEHICLE_CATEGORIES = {"smuggling_goods", "smuggling_drugs", "smuggling_tobacco", "migrant_smuggling", "stolen_vehicle"}
+PLATE_FORMATS = {"LT": (3, 3), "PL": (3, 5), "LV": (2, 4), "EE": (3, 3), "FI": (3, 3)}
+# VINs of stolen cars: European makers (their 9th character is not a check digit) and one made for
+# North America, whose check digit is right.
+DEMO_VINS = ("WVWZZZ1KZ6W000317", "WBA3A5C50CF256651", "YV1MS382262190451", "1M8GDM9AXKP042788")
+LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+
+def _demo_identifiers(incident, crossing, rng):
+    """Plausible identifiers for some demo incidents: the plates of vehicles (their own country's
+    or a neighbour's), a stolen car's VIN, a vessel in distress off Helsinki, and a document or
+    phone number where the incident holds personal data."""
+    entries = []
+    if incident.category in VEHICLE_CATEGORIES and rng.random() < 0.5:
+        country = rng.choice([incident.country_id, "LT", "PL"])
+        letters, digits = PLATE_FORMATS.get(country, (3, 3))
+        plate = (
+            "".join(rng.choice(LETTERS) for _n in range(letters)) + " " + str(rng.randrange(10**digits)).zfill(digits)
+        )
+        entries.append({"kind": IdentifierKind.PLATE, "value": plate, "country": country})
+    if incident.category == "stolen_vehicle":
+        entries.append({"kind": IdentifierKind.VIN, "value": rng.choice(DEMO_VINS), "country": None})
+    if incident.category == "search_rescue" and crossing == "Helsinki West Harbour":
+        number = f"9{rng.randint(10000, 99999)}"
+        entries.append({"kind": IdentifierKind.IMO, "value": f"IMO {number}{imo.calc_check_digit(number)}"})
+        entries.append({"kind": IdentifierKind.MMSI, "value": f"230{rng.randint(100000, 999999)}"})
+    if incident.has_personal_data:
+        if rng.random() < 0.5:
+            issuer = rng.choice(["LT", "PL", "LV", "UA", "BY"])
+            entries.append(
+                {"kind": IdentifierKind.DOCUMENT, "value": incident.person_document_number, "country": issuer}
+            )
+        else:
+            entries.append({"kind": IdentifierKind.PHONE, "value": _demo_phone(incident.country_id, rng)})
+    return entries
+
+
+def _demo_phone(country, rng):
+    """A mobile number of the country that the numbering plan knows: its example number with
+    other last digits."""
+    sample = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    if sample is None:
+        return "+37061234567"
+    example = phonenumbers.format_number(sample, phonenumbers.PhoneNumberFormat.E164)
+    for _attempt in range(10):
+        number = example[:-4] + str(rng.randrange(10000)).zfill(4)
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number
+    return example
 
 
 def _demo_handover():

@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from borders.models import BorderSector, CrossingPoint
 from borders.selectors import crossing_choices, sector_choices
-from incidents import exercises
+from incidents import exercises, identifiers
 from incidents.models import Incident, IncidentStatus, Severity
 from incidents.services import INCIDENT_FIELDS
-from portal.choices import TLP, IncidentCategory
+from portal.choices import TLP, IdentifierKind, IncidentCategory
 from portal.gate import principal_country_id
 from portal.geo import BBoxField
 from portal.models import Agency, Country
@@ -83,6 +83,88 @@ class IncidentForm(forms.ModelForm):
                     empty_label=_("No: a real incident"),
                     help_text=_("Exercise play is marked EXERCISE wherever it appears, and never mistaken for real."),
                 )
+
+
+class IdentifierForm(forms.Form):
+    """One row of the incident's identifiers; a row left empty is no identifier."""
+
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "—"), *IdentifierKind.choices])
+    value = forms.CharField(label=_("Identifier"), required=False, max_length=40)
+    country = forms.ChoiceField(
+        label=_("Country"),
+        required=False,
+        help_text=_("Of the plate or the document; for a phone number, the country of a national number."),
+    )
+
+    def __init__(self, *args, countries=(), region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region
+        cast(forms.ChoiceField, self.fields["country"]).choices = [("", "—"), *countries]
+
+    def clean(self):
+        data = super().clean() or {}
+        kind, value, country = data.get("kind"), (data.get("value") or "").strip(), data.get("country") or None
+        if not kind and not value:
+            if country:
+                self.add_error("kind", _("Choose the kind of identifier, or leave the row empty."))
+            data["identifier"] = None
+            return data
+        try:
+            data["identifier"] = identifiers.normalise(kind, value, country, region=self.region)
+        except forms.ValidationError as exc:
+            field = {"kind": "kind", "country": "country"}.get(exc.code or "", "value")
+            self.add_error(field, exc)
+        return data
+
+
+class BaseIdentifierFormSet(forms.BaseFormSet):
+    """The rows of identifiers filled in, as the services take them."""
+
+    def entries(self):
+        return [
+            {
+                "kind": form.cleaned_data["kind"],
+                "value": form.cleaned_data["value"],
+                "country": form.cleaned_data["country"],
+            }
+            for form in self.forms
+            if form.cleaned_data.get("identifier") is not None
+        ]
+
+
+IdentifierFormSet = forms.formset_factory(
+    IdentifierForm,
+    formset=BaseIdentifierFormSet,
+    extra=3,
+    max_num=identifiers.MAX_PER_INCIDENT,
+    validate_max=True,
+    absolute_max=identifiers.MAX_PER_INCIDENT,
+)
+
+
+IDENTIFIERS_PREFIX = "identifiers"
+
+
+def identifier_formset(data=None, *, incident=None, user=None):
+    """The identifiers of an incident's form: its own (none for a new one) and three empty rows.
+    Phone numbers are read in the incident's country (the reporter's for a new incident). A post
+    without the rows (a client that does not send them) leaves it unbound: the identifiers are
+    then not changed."""
+    from portal.models import Country
+
+    if data is not None and f"{IDENTIFIERS_PREFIX}-TOTAL_FORMS" not in data:
+        data = None
+
+    initial = (
+        [{"kind": row.kind, "value": row.value, "country": row.country_id or ""} for row in incident.identifiers.all()]
+        if incident is not None
+        else []
+    )
+    countries = [(country.pk, str(country)) for country in Country.objects.all()]
+    region = incident.country_id if incident is not None else principal_country_id(user)
+    return IdentifierFormSet(
+        data, initial=initial, prefix=IDENTIFIERS_PREFIX, form_kwargs={"countries": countries, "region": region}
+    )
 
 
 class CommentForm(forms.Form):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
 from incidents.gate import seen_by
-from portal.choices import TLP, IncidentCategory
+from portal.choices import TLP, IdentifierKind, IncidentCategory
 from portal.gate import GatedQuerySet, principal_country_id
 from portal.models import ChoiceLabels
 
@@ -468,3 +468,62 @@ class LiveSeen(models.Model):
 
     def __str__(self):
         return f"{self.user_id} saw {self.country_id} up to #{self.seq}"
+
+
+class IncidentIdentifier(models.Model):
+    """A typed identifier an incident carries (a plate, a VIN, a document, a vessel, a phone), in
+    its canonical form (`incidents.identifiers`); plates and documents with their country. The
+    kinds of a person (document, phone) are personal data, shown only where the incident's
+    personal data may be seen. Written only by `incidents.services`, with its digest."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(_("kind"), max_length=20, choices=IdentifierKind.choices)
+    value = models.CharField(_("identifier"), max_length=20)
+    country = models.ForeignKey(
+        "portal.Country", verbose_name=_("country"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "value", "id"]
+        verbose_name = _("identifier")
+        verbose_name_plural = _("identifiers")
+        constraints = [
+            # Plates and documents are read with their country, the other kinds without one.
+            models.UniqueConstraint(
+                fields=["incident", "kind", "value", "country"],
+                condition=Q(country__isnull=False),
+                name="incident_identifier_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "kind", "value"],
+                condition=Q(country__isnull=True),
+                name="incident_identifier_unique_no_country",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id}: {self.kind}"
+
+
+class IdentifierDigest(models.Model):
+    """The hit/no-hit index: one keyed hash (HMAC-SHA256, hex) per identifier of an incident,
+    never the identifier itself, with the incident's owner country copied for the search.
+
+    A search computes the digest of what it looks for and finds the rows of that kind and digest
+    (`identifier_digest_lookup`); whether the searching country may learn of a hit, and what the
+    hit reveals, is decided at the time of the search. The rows are written in the transaction
+    that sets the incident's identifiers. They hold their meaning only under the key they were
+    computed with (`EXCHANGE_HASH_KEY`): a new key needs every digest computed again."""
+
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
+    digest = models.CharField(max_length=64)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    country = models.ForeignKey("portal.Country", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "digest"], name="identifier_digest_lookup")]
+        constraints = [models.UniqueConstraint(fields=["incident", "kind", "digest"], name="identifier_digest_unique")]
+
+    def __str__(self):
+        return f"{self.kind} digest of {self.incident_id}"

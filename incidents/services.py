@@ -17,20 +17,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from borders.models import BorderSector, CrossingPoint
-from incidents import access, exercises, live, sharing, uploads
+from incidents import access, exercises, identifiers, live, sharing, uploads
 from incidents.models import (
     HANDOVER_HOURS,
     PERSONAL_FIELDS,
     Handover,
     HandoverStatus,
+    IdentifierDigest,
     Incident,
     IncidentAttachment,
     IncidentComment,
     IncidentCounter,
+    IncidentIdentifier,
     IncidentStatus,
 )
 from portal import audit
-from portal.choices import TLP
+from portal.choices import TLP, IdentifierKind
 from portal.files import safe_display_name, sha256_of
 from portal.models import APIScope
 
@@ -159,9 +161,10 @@ def _may_file(actor):
 
 
 @transaction.atomic
-def incident_create(*, actor, follow_up_of=None, exercise=None, request=None, **fields):
+def incident_create(*, actor, follow_up_of=None, exercise=None, identifiers=None, request=None, **fields):
     """File a draft. Officers file for their own agency; follow-ups link to the first report.
-    Incidents filed in an exercise carry its marking for good."""
+    Incidents filed in an exercise carry its marking for good. `identifiers`: its typed
+    identifiers, as for `incident_identifiers_set`."""
     if not _may_file(actor):
         raise PermissionDenied(_("Only officers and supervisors file incidents."))
     if not actor.agency_id or not actor.agency.is_active:
@@ -182,6 +185,7 @@ def incident_create(*, actor, follow_up_of=None, exercise=None, request=None, **
         **{k: v for k, v in fields.items() if k in INCIDENT_FIELDS or k in PLACE_FIELDS},
     )
     _clean(incident)
+    wanted = _identifiers_parse(incident, identifiers) if identifiers else []
     incident.reference = _next_reference(actor.agency, now.year)
     incident.save()
     sharing.refresh_visibility(incident, now)
@@ -192,12 +196,14 @@ def incident_create(*, actor, follow_up_of=None, exercise=None, request=None, **
         request=request,
         details={"follow_up_of": follow_up_of.pk if follow_up_of else None, "exercise": getattr(exercise, "pk", None)},
     )
+    if wanted:
+        _identifiers_replace(incident, wanted, actor=actor, request=request)
     return incident
 
 
-@transaction.atomic
-def incident_update(*, incident, actor, request=None, **fields):
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+def _check_may_change(actor, incident):
+    """Who changes an incident (its fields, its identifiers): the reporting agency, the reporter
+    or a supervisor until validation and a supervisor after it; nobody once it is closed."""
     if not _owner_agency_member(actor, incident):
         raise PermissionDenied(_("Only the reporting agency changes an incident."))
     if incident.status in {S.DRAFT, S.SUBMITTED}:
@@ -208,23 +214,118 @@ def incident_update(*, incident, actor, request=None, **fields):
             raise PermissionDenied(_("Only a supervisor changes a validated incident."))
     else:
         raise ValidationError(_("A closed incident cannot change."))
+
+
+@transaction.atomic
+def incident_update(*, incident, actor, identifiers=None, request=None, **fields):
+    """Change an incident's fields and, when `identifiers` is given, replace its identifiers
+    (as `incident_identifiers_set` does) in the same transaction."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    _check_may_change(actor, incident)
     changed = {
         k: v for k, v in fields.items() if (k in INCIDENT_FIELDS or k in PLACE_FIELDS) and getattr(incident, k) != v
     }
     for key, value in changed.items():
         setattr(incident, key, value)
     _clean(incident)
+    if identifiers is not None:
+        wanted = _identifiers_parse(incident, identifiers)
+    else:
+        wanted = None
+        _identifiers_check_flag(incident, incident.identifiers.values_list("kind", flat=True))
     incident.save()
     audit.record("incident.updated", actor=actor, obj=incident, request=request, details={"fields": sorted(changed)})
-    if changed and incident.status in {S.VALIDATED, S.SHARED}:
+    replaced = wanted is not None and _identifiers_replace(incident, wanted, actor=actor, request=request)
+    _changed(incident, actor, changed, replaced)
+    return incident
+
+
+def _changed(incident, actor, fields, identifiers_changed=False):
+    """Tell those who see the incident that it changed (`fields`: the fields that did)."""
+    if (fields or identifiers_changed) and incident.status in {S.VALIDATED, S.SHARED}:
         # Partners that keep seeing it get an Update; clauses may also start or stop applying.
         sharing.sync_incident(incident, actor=actor, changed=True)
-    elif "occurred_at" in changed:
+    elif "occurred_at" in fields:
         # The visibility index keeps its own copy of the time, which lists are ordered by.
         sharing.refresh_visibility(incident)
-    elif changed:
+    elif fields or identifiers_changed:
         live.owner_changed(incident)
-    return incident
+
+
+@transaction.atomic
+def incident_identifiers_set(*, incident, identifiers, actor, request=None):
+    """Replace the typed identifiers of an incident (plates, VINs, documents, vessels, phones)
+    with `identifiers`: mappings of `kind`, `value` and `country` (a `Country` or its code, for
+    plates and documents). Each is checked and kept in its canonical form
+    (`incidents.identifiers`), and the hit/no-hit index gets their keyed digests in the same
+    transaction. All or nothing: one wrong entry changes nothing, and the ValidationError names
+    each wrong entry. Document and phone numbers are personal data: the incident must say it
+    contains some. The same people as for `incident_update` may set them, never on a closed
+    incident. The audit entry gives the kinds and their count, never a value."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    _check_may_change(actor, incident)
+    wanted = _identifiers_parse(incident, identifiers)
+    if _identifiers_replace(incident, wanted, actor=actor, request=request):
+        _changed(incident, actor, {}, identifiers_changed=True)
+    return list(incident.identifiers.all())
+
+
+def _identifiers_parse(incident, entries):
+    """The canonical identifiers of `entries`, read in the incident's country (phone numbers)."""
+    wanted = identifiers.parse(entries, region=incident.country_id)
+    _identifiers_check_flag(incident, [identifier.kind for identifier in wanted])
+    return wanted
+
+
+def _identifiers_check_flag(incident, kinds):
+    if not incident.has_personal_data and set(kinds) & IdentifierKind.personal():
+        raise ValidationError(
+            {"has_personal_data": _("Tick this box when you enter a document or phone number: they are personal data.")}
+        )
+
+
+def _identifiers_replace(incident, wanted, *, actor, request=None):
+    """Make the incident's identifiers and their digests exactly `wanted`; rows that stay keep
+    their time. Returns whether anything changed (and only then writes the audit entry)."""
+    stored = {identifiers.Identifier(row.kind, row.value, row.country_id): row.pk for row in incident.identifiers.all()}
+    gone = [pk for identifier, pk in stored.items() if identifier not in wanted]
+    added = [identifier for identifier in wanted if identifier not in stored]
+    if not gone and not added:
+        return False
+    if gone:
+        removed = [identifier for identifier in stored if identifier not in wanted]
+        IdentifierDigest.objects.filter(
+            incident=incident, digest__in=[identifier.digest() for identifier in removed]
+        ).delete()
+        IncidentIdentifier.objects.filter(pk__in=gone).delete()
+    now = timezone.now()
+    IncidentIdentifier.objects.bulk_create(
+        IncidentIdentifier(
+            incident=incident,
+            kind=identifier.kind,
+            value=identifier.value,
+            country_id=identifier.country_id,
+            created_at=now,
+        )
+        for identifier in added
+    )
+    IdentifierDigest.objects.bulk_create(
+        IdentifierDigest(
+            kind=identifier.kind, digest=identifier.digest(), incident=incident, country_id=incident.country_id
+        )
+        for identifier in added
+    )
+    kinds: dict[str, int] = {}
+    for identifier in wanted:
+        kinds[identifier.kind] = kinds.get(identifier.kind, 0) + 1
+    audit.record(
+        "incident.identifiers_set",
+        actor=actor,
+        obj=incident,
+        request=request,
+        details={"count": len(wanted), "kinds": dict(sorted(kinds.items())), "added": len(added), "removed": len(gone)},
+    )
+    return True
 
 
 def _is_reporter(actor, incident):

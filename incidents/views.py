@@ -21,7 +21,7 @@ from agreements.selectors import clause_sentence
 from alerts.models import AlertDelivery
 from alerts.views import redeliver_button
 from borders.selectors import place_on_map
-from incidents import access, live, selectors, services, sharing, timeline
+from incidents import access, identifiers, live, selectors, services, sharing, timeline
 from incidents.forms import (
     AttachmentForm,
     CommentForm,
@@ -30,6 +30,7 @@ from incidents.forms import (
     IncidentFilterForm,
     IncidentForm,
     ShareForm,
+    identifier_formset,
 )
 from incidents.models import (
     PERSONAL_FIELDS,
@@ -256,15 +257,17 @@ def _csv_cell(value):
 @require_http_methods(["GET", "POST"])
 def incident_create(request, pk=None):
     parent = selectors.incident_get(request.user, pk) if pk else None
-    form = IncidentForm(
-        request.POST if request.method == "POST" else None,
-        user=request.user,
-        initial={"exercise": request.GET.get("exercise")},
-    )
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    form = IncidentForm(data, user=request.user, initial={"exercise": request.GET.get("exercise")})
+    rows = identifier_formset(data, user=request.user)
+    if request.method == "POST" and _all_valid(form, rows):
         try:
             incident = services.incident_create(
-                actor=request.user, follow_up_of=parent, request=request, **form.cleaned_data
+                actor=request.user,
+                follow_up_of=parent,
+                identifiers=_entries(rows),
+                request=request,
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             add_errors(form, exc)
@@ -273,7 +276,18 @@ def incident_create(request, pk=None):
                 request, _("Draft %(ref)s saved. Submit it when it is complete.") % {"ref": incident.reference}
             )
             return redirect("incidents:detail", incident.pk)
-    return render(request, "incidents/form.html", {"form": form, "parent": parent, **_tiles()})
+    return render(request, "incidents/form.html", {"form": form, "identifiers": rows, "parent": parent, **_tiles()})
+
+
+def _all_valid(form, rows):
+    """The incident's form and its rows of identifiers, each validated (errors on both shown)."""
+    form_valid = form.is_valid()
+    return (not rows.is_bound or rows.is_valid()) and form_valid
+
+
+def _entries(rows):
+    """The identifiers posted, or None when the post had no rows of them (nothing changes)."""
+    return rows.entries() if rows.is_bound else None
 
 
 @login_required
@@ -283,12 +297,15 @@ def incident_edit(request, pk):
     if incident.country_id != request.user.agency.country_id:
         return redirect("incidents:detail", pk)
     instance = Incident.objects.get(pk=incident.pk)  # unredacted: the reporting agency's own record
-    form = IncidentForm(request.POST if request.method == "POST" else None, instance=instance, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    form = IncidentForm(data, instance=instance, user=request.user)
+    rows = identifier_formset(data, incident=instance)
+    if request.method == "POST" and _all_valid(form, rows):
         try:
             services.incident_update(
                 incident=instance,
                 actor=request.user,
+                identifiers=_entries(rows),
                 request=request,
                 **{f: form.cleaned_data[f] for f in form.changed_data},
             )
@@ -297,7 +314,7 @@ def incident_edit(request, pk):
         else:
             messages.success(request, _("The changes were saved."))
             return redirect("incidents:detail", pk)
-    return render(request, "incidents/form.html", {"form": form, "incident": incident, **_tiles()})
+    return render(request, "incidents/form.html", {"form": form, "identifiers": rows, "incident": incident, **_tiles()})
 
 
 def _handovers_seen(request, incident):
@@ -396,6 +413,7 @@ def incident_detail(request, pk):
             ),
             **_tiles(),
             "comment_form": CommentForm(),
+            "identifiers": identifiers.seen(incident.identifiers.all(), access.personal_data_visible(incident)),
             "attachments": access.attachments_seen_by(incident, access.personal_data_visible(incident)),
             "preview_countries": _preview_countries(incident) if own else [],
             # The sender's ledger: every alert this incident caused, its deliveries and acknowledgement.

@@ -35,3 +35,25 @@ class TLP(models.TextChoices):
 
 # A clause may allow sharing up to these markings; TLP:RED is never shared by a clause.
 SHAREABLE_TLP = [(c.value, c.label) for c in TLP if c != TLP.RED]
+
+
+class IdentifierKind(models.TextChoices):
+    """Typed identifiers an incident may carry, and that hit/no-hit searches match (Prüm II):
+    the kinds of a person (a document, a phone) are personal data."""
+
+    PLATE = "plate", _("vehicle registration plate")
+    VIN = "vin", _("vehicle identification number (VIN)")
+    DOCUMENT = "document", _("travel or identity document number")
+    IMO = "imo", _("vessel IMO number")
+    MMSI = "mmsi", _("vessel MMSI")
+    PHONE = "phone", _("phone number")
+
+    @classmethod
+    def personal(cls):
+        """The kinds that identify a person: personal data on every path."""
+        return frozenset({cls.DOCUMENT, cls.PHONE})
+
+    @classmethod
+    def with_country(cls):
+        """The kinds that are read together with a country (the plate's, the document's issuer)."""
+        return frozenset({cls.PLATE, cls.DOCUMENT})

@@ -4,6 +4,7 @@ Every variable is listed in README.md. A malformed value stops start-up with a m
 naming the variable, rather than running with a silent fallback.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,6 +60,18 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off (use a random string of at least 50 characters)."
         )
     SECRET_KEY = "insecure-development-only-key-never-use-in-production-0123456789"  # noqa: S105
+
+# The key of the hit/no-hit index: identifiers of incidents are kept there as HMAC-SHA256 digests
+# under it (`incidents.identifiers`). Set once per deployment and kept: there is no rotation, and
+# a new key means computing every digest again. In development it is derived from SECRET_KEY.
+EXCHANGE_HASH_KEY = env.str("EXCHANGE_HASH_KEY", default="")
+if not EXCHANGE_HASH_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "EXCHANGE_HASH_KEY must be set when DEBUG is off (use a random string of at least 50 characters, "
+            "other than SECRET_KEY, and keep it: the hit/no-hit index is computed with it)."
+        )
+    EXCHANGE_HASH_KEY = hashlib.sha256(b"exchange-hash-key\x00" + SECRET_KEY.encode()).hexdigest()
 
 ALLOWED_HOSTS = _typed("list", "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = _typed("list", "CSRF_TRUSTED_ORIGINS", default=[])
@@ -353,6 +366,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "agreements.models.DocumentKind",
         "DisputeStatusEnum": "agreements.models.DisputeStatus",
         "IncidentCategoryEnum": "portal.choices.IncidentCategory",
+        "IdentifierKindEnum": "portal.choices.IdentifierKind",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "SeverityEnum": "incidents.models.Severity",
         "ShareEndEnum": "incidents.models.ShareEnd",

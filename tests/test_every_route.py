@@ -353,6 +353,11 @@ def _world_build():
         person_birth_date=datetime.date(1971, 7, 13),
         person_nationality="BY",
         person_document_number="XK998877",
+        identifiers=[
+            {"kind": "plate", "value": "sec 771", "country": "LT"},
+            {"kind": "document", "value": "XKID 554433", "country": "BY"},
+            {"kind": "phone", "value": "8 612 98765"},
+        ],
     )
     strict = incident(
         category="trafficking",
@@ -655,6 +660,9 @@ def _world_build():
         secret("Secret Person", "personal data of A (name)", owner),
         secret("XK998877", "personal data of A (document number)", owner),
         secret("1971-07-13", "personal data of A (date of birth)", owner),
+        secret("SEC771", "A's vehicle plate (an identifier)", both),
+        secret("XKID554433", "A's document number (a personal identifier)", owner),
+        secret("+37061298765", "A's phone number (a personal identifier)", owner),
         secret("Secret_Person_passport", "A's attachment with personal data", owner),
         secret("Secret_route_map", "A's attachment without personal data", both),
         secret("Secret owner comment", "LT's comment on A", both),

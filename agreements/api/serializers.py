@@ -15,7 +15,7 @@ from agreements.models import (
 )
 from agreements.selectors import clause_sentence
 from agreements.services import AGREEMENT_FIELDS, CLAUSE_FIELDS
-from portal.choices import SHAREABLE_TLP, IncidentCategory
+from portal.choices import SHAREABLE_TLP, IdentifierKind, IncidentCategory
 from portal.models import Agency, Country, User
 
 # --- Output ---------------------------------------------------------------------------------------
@@ -34,6 +34,7 @@ class ClauseOut(serializers.ModelSerializer):
     provider = serializers.CharField(source="provider_id", allow_null=True)
     receiver = serializers.CharField(source="receiver_id", allow_null=True)
     categories = serializers.ListField(child=serializers.ChoiceField(choices=IncidentCategory.choices))
+    hit_no_hit_kinds = serializers.ListField(child=serializers.ChoiceField(choices=IdentifierKind.choices))
     sentence = serializers.SerializerMethodField()
 
     class Meta:
@@ -193,3 +194,9 @@ class ClauseIn(serializers.Serializer):
     retention_days = serializers.IntegerField(min_value=1, max_value=3650)
     mode = serializers.ChoiceField(choices=ClauseMode.choices, default=ClauseMode.AUTOMATIC)
     purpose = serializers.CharField()
+    hit_no_hit_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=IdentifierKind.choices),
+        required=False,
+        default=list,
+        help_text="Identifier kinds the receiver may check for a hit or no hit against the provider's incidents.",
+    )

@@ -5,6 +5,8 @@ from rest_framework import serializers
 
 from alerts.models import AlertType
 from borders.api.serializers import CrossingRefOut, SectorRefOut
+from incidents import access, identifiers
+from incidents.identifiers import VALUE_MAX_LENGTH
 from incidents.models import (
     PERSONAL_FIELDS,
     Incident,
@@ -15,7 +17,7 @@ from incidents.models import (
 )
 from incidents.services import INCIDENT_FIELDS
 from portal.api.serializers import PlannedListSerializer, PlannedRepresentation
-from portal.choices import TLP, IncidentCategory
+from portal.choices import TLP, IdentifierKind, IncidentCategory
 from portal.geo import parse_bbox
 from portal.models import Country
 
@@ -88,15 +90,40 @@ class GrantOut(serializers.Serializer):
     revoked_reason = serializers.CharField()
 
 
+class IdentifierOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+    value = serializers.CharField(
+        allow_null=True, help_text="In its canonical form; null when withheld (a personal kind)."
+    )
+    country = serializers.CharField(
+        source="country_id",
+        allow_null=True,
+        help_text="ISO 3166-1 alpha-2 code of the plate's or the document's country; null for the other kinds "
+        "and when withheld.",
+    )
+    withheld = serializers.BooleanField(
+        help_text="A document or phone number the caller's country may not see (personal data)."
+    )
+
+
 class IncidentDetailOut(IncidentOut):
     grants = serializers.SerializerMethodField()
+    identifiers = serializers.SerializerMethodField(
+        help_text="Its typed identifiers; document and phone numbers are withheld where personal data is."
+    )
 
     class Meta(IncidentOut.Meta):
-        fields = [*IncidentOut.Meta.fields, "grants"]
+        fields = [*IncidentOut.Meta.fields, "identifiers", "grants"]
 
     @extend_schema_field(GrantOut(many=True))
     def get_grants(self, incident):
         return GrantOut(self.context["grants"], many=True).data
+
+    @extend_schema_field(IdentifierOut(many=True))
+    def get_identifiers(self, incident):
+        # The same rule as the personal fields: what the gate's personal-data window allows now.
+        shown = identifiers.seen(incident.identifiers.all(), access.personal_data_visible(incident))
+        return IdentifierOut(shown, many=True).data
 
 
 class IncidentFilterIn(serializers.Serializer):
@@ -126,15 +153,38 @@ class IncidentFilterIn(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class IdentifierIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+    value = serializers.CharField(
+        max_length=VALUE_MAX_LENGTH * 2,
+        help_text="As written: a plate, a VIN, a document number, an IMO number, an MMSI or a phone number. "
+        "Kept in its canonical form (capitals, no spaces or hyphens; phone numbers in E.164).",
+    )
+    country = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=2,
+        help_text="ISO 3166-1 alpha-2: required for a plate (where it is registered) and a document (its issuer); "
+        "for a phone number, the country of a national number (the incident's country otherwise); "
+        "none for the other kinds.",
+    )
+
+
 class IncidentIn(serializers.ModelSerializer):
     follow_up_of = serializers.IntegerField(required=False, allow_null=True)
     exercise = serializers.IntegerField(
         required=False, allow_null=True, help_text="The exercise under way this incident is played in."
     )
+    identifiers = IdentifierIn(
+        many=True,
+        required=False,
+        help_text="Its typed identifiers. Document and phone numbers are personal data: they need `has_personal_data`.",
+    )
 
     class Meta:
         model = Incident
-        fields = [*INCIDENT_FIELDS, "follow_up_of", "exercise"]
+        fields = [*INCIDENT_FIELDS, "follow_up_of", "exercise", "identifiers"]
         extra_kwargs = {
             "border_sector": {
                 "help_text": "The code (or name) of a border sector of the country; a name that matches "

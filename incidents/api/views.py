@@ -72,7 +72,7 @@ class IncidentListCreate(GenericAPIView):
         services.foreign_list_record(actor=request.user, incidents=page, action="incident.listed", request=request)
         return self.get_paginated_response(IncidentOut(page, many=True).data)
 
-    @extend_schema(request=IncidentIn, responses={201: IncidentOut, **INVALID, **FORBIDDEN})
+    @extend_schema(request=IncidentIn, responses={201: IncidentDetailOut, **INVALID, **FORBIDDEN})
     def post(self, request):
         data = IncidentIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -97,9 +97,9 @@ class IncidentListCreate(GenericAPIView):
         incident = call_service(
             services.incident_create, actor=request.user, follow_up_of=parent, request=request, **fields
         )
-        return Response(
-            IncidentOut(selectors.incident_get(request.user, incident.pk)).data, status=status.HTTP_201_CREATED
-        )
+        incident = selectors.incident_get(request.user, incident.pk)
+        grants = selectors.grants_seen_by(request.user, incident)
+        return Response(IncidentDetailOut(incident, context={"grants": grants}).data, status=status.HTTP_201_CREATED)
 
 
 class IncidentDetail(APIView):

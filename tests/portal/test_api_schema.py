@@ -75,6 +75,7 @@ NOT_MODELS = {
     "AlertPageOut",
     "ErrorBodyOut",
     "ErrorOut",
+    "IdentifierOut",
     "NearestOut",
     "PreviewAlertOut",
     "PreviewOut",

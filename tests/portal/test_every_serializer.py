@@ -206,6 +206,7 @@ def _writes(world):
                 "marking": "GREEN",
                 "latitude": "54.5",
                 "longitude": "25.25",
+                "identifiers": [{"kind": "plate", "value": "ROW 123", "country": "LT"}],
             },
         ),
         (PARTNER, "key", "post", f"/api/v1/alerts/{alert.value}/ack/", None),

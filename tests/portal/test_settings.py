@@ -67,6 +67,7 @@ def test_lists_and_numbers_are_parsed():
         {
             "DEBUG": "0",
             "SECRET_KEY": "x" * 60,
+            "EXCHANGE_HASH_KEY": "y" * 60,
             "ALLOWED_HOSTS": "portal.example,10.0.0.5",
             "SESSION_IDLE_TIMEOUT": "900",
             "EMAIL_URL": "smtp://mail.example:25",
@@ -81,6 +82,7 @@ def test_lists_and_numbers_are_parsed():
     ("env", "message"),
     [
         ({"DEBUG": "0"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "0", "SECRET_KEY": "x" * 60}, "EXCHANGE_HASH_KEY must be set"),
         ({"DEBUG": "perhaps"}, "DEBUG must be a boolean"),
         ({"DEBUG": "1", "SESSION_IDLE_TIMEOUT": "soon"}, "SESSION_IDLE_TIMEOUT"),
         ({"DEBUG": "1", "SESSION_IDLE_TIMEOUT": "5"}, "SESSION_IDLE_TIMEOUT must be at least 60"),
@@ -96,7 +98,12 @@ def test_bad_values_fail_with_the_variable_named(env, message):
 
 def test_deploy_check_is_clean_with_debug_off():
     result = run(
-        {"DEBUG": "0", "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6, "ALLOWED_HOSTS": "portal.example"},
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
+            "EXCHANGE_HASH_KEY": "h4sh-" + "f6e5d4c3b2" * 6,
+            "ALLOWED_HOSTS": "portal.example",
+        },
         "manage.py",
         "check",
         "--deploy",
