@@ -182,7 +182,7 @@ def test_incident_filed_validated_and_seen_by_the_partner_only(
     page.get_by_role("button", name="Attach").click()
     page.get_by_text("The file was attached.").wait_for()
     page.get_by_role("button", name="Submit for validation").click()
-    page.get_by_text("submitted for validation").wait_for()
+    page.get_by_text("The incident was submitted for validation.").wait_for()
     reference = page.locator("h1").inner_text().split(" ")[0]
     sign_out(page)
 
@@ -190,7 +190,7 @@ def test_incident_filed_validated_and_seen_by_the_partner_only(
     page.goto(f"{base}/incidents/")
     page.get_by_role("link", name=reference).click()
     page.get_by_role("button", name="Validate").click()
-    page.get_by_text("validated and shared").wait_for()
+    page.locator(".message-success", has_text="validated and shared").wait_for()
     sign_out(page)
 
     sign_in(page, base, partner_officer, devices[partner_officer.username])
