@@ -20,6 +20,7 @@ changes only, so they tell it nothing about other countries.
 """
 
 import datetime
+import functools
 import hashlib
 from typing import Any
 
@@ -30,8 +31,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.dateparse import parse_datetime
 
-from incidents.gate import open_q
-from incidents.models import IncidentChange, IncidentStatus, IncidentVisibility, LiveSeen, Severity
+from incidents.gate import open_q, seen_by
+from incidents.models import Incident, IncidentChange, IncidentStatus, IncidentVisibility, LiveSeen, Severity
 from portal.choices import TLP, IncidentCategory
 from portal.gate import principal_country_id
 from portal.models import Notification
@@ -220,10 +221,11 @@ def parse_cursor(text):
     return seq, lapse
 
 
-def changes(user, state, cursor, incidents):
+def changes(user, state, cursor, incidents=None):
     """What changed for the person since `cursor`: the incidents of `incidents` (the gated,
-    filtered queryset of the page) among them, and the ids of those they may no longer see or
-    that no longer match. `more`: further behind than one answer carries."""
+    filtered queryset of the page; None for the bare gate, as the dashboard reads) among them,
+    and the ids of those they may no longer see or that no longer match. `more`: further behind
+    than one answer carries."""
     after_seq, lapse_from = cursor
     rows = list(
         IncidentChange.objects.filter(country_id=state.country_id, seq__gt=after_seq, seq__lte=state.seq)
@@ -245,7 +247,12 @@ def changes(user, state, cursor, incidents):
         ended_ids = list(ended.order_by("-expires_at").values_list("content_object_id", flat=True)[:CHANGES_PER_ANSWER])
         gone.update(ended_ids)
         more = more or len(ended_ids) == CHANGES_PER_ANSWER
-    items = describe(incidents.filter(pk__in=list(latest)), state, latest) if latest else []
+    if not latest:
+        items = []
+    elif incidents is None:
+        items = describe_rows(_FIELDS, gate_rows(state.country_id, timezone.now(), list(latest)), state, latest)
+    else:
+        items = describe(incidents.filter(pk__in=list(latest)), state, latest)
     shown = {item["id"] for item in items}
     gone |= set(latest) - shown
     return {
@@ -281,6 +288,13 @@ _FIELDS = (
 def describe(incidents, state, seqs):
     """Items for a live page from a gated queryset: the fields the list and the map show (never
     personal data), labels in the reader's language; `new` when changed after what they saw."""
+    # The agreement each incident came under, where the page's queryset annotates it (the list).
+    fields = (*_FIELDS, "shared_under") if "shared_under" in incidents.query.annotations else _FIELDS
+    return describe_rows(fields, incidents.order_by().values_list(*fields), state, seqs)
+
+
+def describe_rows(fields, values, state, seqs):
+    """`describe` of rows of `fields` already read through the gate."""
     labels: dict[str, dict[str, Any]] = {
         "category": dict(IncidentCategory.choices),
         "severity": dict(Severity.choices),
@@ -288,13 +302,11 @@ def describe(incidents, state, seqs):
         "status": dict(IncidentStatus.choices),
     }
     detail_prefix = reverse("incidents:detail", args=[0]).removesuffix("0/")
-    # The agreement each incident came under, where the page's queryset annotates it (the list).
-    fields = (*_FIELDS, "shared_under") if "shared_under" in incidents.query.annotations else _FIELDS
-    values = list(incidents.values_list(*fields))
     seen = state.seen or 0
     items = []
     for row in values:
         r: dict[str, Any] = dict(zip(fields, row, strict=True))
+        r["occurred_at"] = _aware(r["occurred_at"])
         seq = seqs.get(r["pk"], 0)
         where = r["sector__code"] or r["crossing__name"] or r["border_sector"] or r["crossing_point"] or "—"
         item = {
@@ -319,6 +331,68 @@ def describe(incidents, state, seqs):
             item[f"{name}_label"] = str(labels[name].get(r[name], r[name]))
         items.append(item)
     return items
+
+
+# --- The dashboard's read, compiled once -----------------------------------------------------------
+#
+# After a commit, every open dashboard of the country reads the changed incidents through the
+# bare gate, and building and compiling that ORM query cost about four times as much CPU as
+# running it. The SQL is the gate's own (`seen_by`), compiled once per process and per number of
+# incidents with stand-in values, which each read replaces with the reader's country, the time
+# of the read and the incidents' ids: the statement is cached, never a decision or a row.
+
+_STAND_IN_COUNTRY = "\x00live-country"
+_STAND_IN_NOW = datetime.datetime(1970, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
+
+
+def _stand_in_ids(count):
+    return [-(n + 1) for n in range(count)]  # ids are positive: a negative one names a slot
+
+
+@functools.lru_cache(maxsize=2 * (CHANGES_PER_ANSWER + 1))
+def _gate_statement(alias, count):
+    """(SQL, slots, converters, compiler) of the bare gate's read of `count` incidents; None when
+    the stand-ins cannot be told apart from the statement's own values (then the ORM reads)."""
+    ids = _stand_in_ids(count)
+    query = seen_by(Incident.objects.using(alias), _STAND_IN_COUNTRY, _STAND_IN_NOW).filter(pk__in=ids)
+    compiler = query.order_by().values_list(*_FIELDS).query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    now_value = IncidentVisibility._meta.get_field("expires_at").get_db_prep_value(
+        _STAND_IN_NOW, compiler.connection, prepared=False
+    )
+    slots: list[Any] = []
+    for param in params:
+        if isinstance(param, str) and param == _STAND_IN_COUNTRY:
+            slots.append(("country",))
+        elif param == now_value and not isinstance(param, int):
+            slots.append(("now",))
+        elif isinstance(param, int) and param < 0:
+            slots.append(("id", -param - 1))
+        else:
+            slots.append(("value", param))
+    kinds = [slot[0] for slot in slots]
+    if kinds.count("country") != 1 or kinds.count("now") != 1 or kinds.count("id") != count:
+        return None
+    converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+    return sql, slots, converters, compiler
+
+
+def gate_rows(country_id, now, ids, alias="default"):
+    """The rows of `_FIELDS` of the incidents `ids` that `country_id` may see at `now`, through the
+    gate's SQL (`seen_by`): what `seen_by(...).filter(pk__in=ids).values_list(*_FIELDS)` reads."""
+    statement = _gate_statement(alias, len(ids))
+    if statement is None:
+        return list(seen_by(Incident.objects.using(alias), country_id, now).filter(pk__in=ids).values_list(*_FIELDS))
+    sql, slots, converters, compiler = statement
+    now_value = IncidentVisibility._meta.get_field("expires_at").get_db_prep_value(
+        now, compiler.connection, prepared=False
+    )
+    values = {"country": country_id, "now": now_value}
+    params = [slot[1] if slot[0] == "value" else ids[slot[1]] if slot[0] == "id" else values[slot[0]] for slot in slots]
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
 
 
 def latest(user, state, incidents, limit=LATEST):

@@ -196,3 +196,33 @@ def test_old_changes_are_pruned_and_a_page_that_far_behind_is_told(
     answer = page.poll().json()
     assert answer["more"] is True
     assert [item["reference"] for item in answer["items"]] == [second.reference]
+
+
+def test_the_dashboards_compiled_read_is_the_gates_own(make_agreement, lithuania, make_incident, clock):
+    """The bare gate's statement, compiled once with stand-ins, reads exactly what the ORM's
+    gate reads for each country at each moment: a share window that ends closes it too."""
+    from incidents.gate import seen_by
+    from incidents.models import Incident
+
+    make_agreement("in_force", clause=lt_to_pl_clause(lithuania, retention_days=30))
+    shared = make_incident("validated")
+    draft = make_incident("draft")
+    ids = [shared.pk, draft.pk, 10**9]
+    assert live._gate_statement("default", len(ids)) is not None  # the compiled path, not the fallback
+
+    def seen(country):
+        now = live.timezone.now()
+        rows = sorted(live.gate_rows(country, now, ids))
+        assert rows == sorted(
+            seen_by(Incident.objects.all(), country, now).filter(pk__in=ids).values_list(*live._FIELDS)
+        )
+        return [row[0] for row in rows]
+
+    assert seen("LT") == [shared.pk, draft.pk]
+    assert seen("PL") == [shared.pk]
+    assert seen("FI") == []
+    clock.advance(days=29)
+    assert seen("PL") == [shared.pk]
+    clock.advance(days=2)  # the retention ended; no task has run
+    assert seen("PL") == []
+    assert seen("LT") == [shared.pk, draft.pk]
