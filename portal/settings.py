@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "incidents",
     "alerts",
     "training",
+    "exchange",
 ]
 
 MIDDLEWARE = [

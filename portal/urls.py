@@ -46,6 +46,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("borders/", include("borders.urls")),
     path("training/", include("training.urls")),
+    path("exchange/", include("exchange.urls")),
     path("notifications/", core.notification_list, name="notifications"),
     path("basemap/<slug:layer>.geojson", basemap.layer, name="basemap_layer"),
     path("i18n/", include("django.conf.urls.i18n")),
