@@ -252,16 +252,22 @@ class DataSharingClause(models.Model):
 
     def direction_ids(self, party_ids):
         """`directions` by country id, for callers that hold only the parties' ids."""
-        providers = [self.provider_id] if self.provider_id else party_ids
-        pairs = set()
-        for provider in providers:
-            receivers = [self.receiver_id] if self.receiver_id else [c for c in party_ids if c != provider]
-            for receiver in receivers:
-                if receiver != provider:
-                    pairs.add((provider, receiver))
-                    if self.mutual:
-                        pairs.add((receiver, provider))
-        return pairs
+        return direction_ids(self.provider_id, self.receiver_id, self.mutual, party_ids)
+
+
+def direction_ids(provider_id, receiver_id, mutual, party_ids):
+    """The (provider id, receiver id) pairs a clause of these columns covers between the parties
+    `party_ids`: for readers of plain values rather than clauses."""
+    providers = [provider_id] if provider_id else party_ids
+    pairs = set()
+    for provider in providers:
+        receivers = [receiver_id] if receiver_id else [c for c in party_ids if c != provider]
+        for receiver in receivers:
+            if receiver != provider:
+                pairs.add((provider, receiver))
+                if mutual:
+                    pairs.add((receiver, provider))
+    return pairs
 
 
 class DocumentKind(models.TextChoices):

@@ -2,14 +2,23 @@
 hit/no-hit check."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from agreements.models import Agreement, ClauseMode, DataSharingClause, in_force_q
+from agreements.models import (
+    Agreement,
+    AgreementParty,
+    ClauseMode,
+    DataSharingClause,
+    direction_ids,
+    in_force_q,
+)
 from portal.choices import TLP, IdentifierKind
 
 
@@ -91,12 +100,24 @@ def _directions_at(day, **parties):
     """Clauses of agreements in force on `day` that have a party for each of `parties` (country or
     id), each with the (provider id, receiver id) pairs it covers: the agreement's parties in one
     more query."""
-    clauses = DataSharingClause.objects.filter(in_force_q(day, prefix="agreement__"))
+    candidates = DataSharingClause.objects.filter(in_force_q(day, prefix="agreement__"))
     for country in parties.values():
-        clauses = clauses.filter(agreement__parties__country=country)
-    clauses = clauses.select_related("agreement").prefetch_related("agreement__parties").distinct()
+        candidates = candidates.filter(agreement__parties__country=country)
+    clauses = list(candidates.select_related("agreement").distinct())
+    party_ids = _party_ids({clause.agreement_id for clause in clauses})
     for clause in clauses:
-        yield clause, clause.direction_ids([party.country_id for party in clause.agreement.parties.all()])
+        yield clause, clause.direction_ids(party_ids.get(clause.agreement_id, []))
+
+
+def _party_ids(agreement_ids):
+    """{agreement id: [country ids of its parties]}, in one query of plain values (prefetched
+    related managers cost more than the queries themselves)."""
+    parties: dict[int, list[str]] = {}
+    if agreement_ids:
+        rows = AgreementParty.objects.filter(agreement_id__in=agreement_ids).order_by()
+        for agreement_id, country_id in rows.values_list("agreement_id", "country_id"):
+            parties.setdefault(agreement_id, []).append(country_id)
+    return parties
 
 
 def _country_id(country):
@@ -126,18 +147,90 @@ def hit_no_hit_allowed(provider, receiver, kind, at=None):
 
 def hit_no_hit_providers(receiver, kind, at=None):
     """Ids of the countries whose incidents `receiver` may check for a hit on identifiers of
-    `kind` at `at`, all partners at once (two queries), by the rule of `hit_no_hit_clauses`."""
+    `kind` at `at`, all partners at once (one query), by the rule of `hit_no_hit_clauses`."""
     receiver = _country_id(receiver)
     if kind not in IdentifierKind.values:
         return set()
     day = timezone.localdate(at) if at is not None else timezone.localdate()
+    rows = _provider_rows(day, receiver)
+    clauses: dict[int, tuple[str | None, str | None, bool]] = {}
+    parties: dict[int, list[str]] = {}
+    for pk, provider, to, mutual, kinds, party in rows:
+        if kind in kinds:
+            clauses[pk] = (provider, to, mutual)
+            parties.setdefault(pk, []).append(party)
     return {
         provider
-        for clause, pairs in _directions_at(day, receiver=receiver)
-        if kind in clause.hit_no_hit_kinds
-        for provider, to in pairs
+        for pk, (provider_id, receiver_id, mutual) in clauses.items()
+        for provider, to in direction_ids(provider_id, receiver_id, mutual, parties[pk])
         if to == receiver
     }
+
+
+# --- The clauses of every partner, for a hit/no-hit check, compiled once ------------------------------
+#
+# A check reads the clauses of every partner of the searcher's country at once, as plain values: one
+# row per clause and party of its agreement. Building and compiling that ORM query cost about as
+# much as running it, so its SQL is compiled once per process with stand-in values, which each read
+# replaces with the day and the receiver (as `incidents.live` does for the dashboard's read): the
+# statement is cached, never a decision or a row.
+
+_STAND_IN_DAY = datetime.date(1901, 2, 3)
+_STAND_IN_RECEIVER = "\x00hit-receiver"
+_PROVIDER_FIELDS = ("id", "provider_id", "receiver_id", "mutual", "hit_no_hit_kinds", "agreement__parties__country")
+
+
+def _provider_rows_query(day, receiver, alias="default"):
+    return (
+        DataSharingClause.objects.using(alias)
+        .filter(
+            in_force_q(day, prefix="agreement__"),
+            agreement__in=AgreementParty.objects.filter(country_id=receiver).values("agreement_id"),
+        )
+        .order_by()
+        .values_list(*_PROVIDER_FIELDS)
+    )
+
+
+def _day_value(day, connection):
+    return Agreement._meta.get_field("effective_from").get_db_prep_value(day, connection, prepared=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _provider_rows_statement(alias):
+    """(SQL, slots, converters, compiler) of `_provider_rows_query`, or None when the stand-ins
+    cannot be told apart from the statement's own values (then the ORM reads)."""
+    compiler = _provider_rows_query(_STAND_IN_DAY, _STAND_IN_RECEIVER, alias).query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    stand_in_day = _day_value(_STAND_IN_DAY, compiler.connection)
+    slots: list[tuple] = []
+    for param in params:
+        if isinstance(param, str) and param == _STAND_IN_RECEIVER:
+            slots.append(("receiver",))
+        elif not isinstance(param, bool | int) and param == stand_in_day:
+            slots.append(("day",))
+        else:
+            slots.append(("value", param))
+    kinds = [slot[0] for slot in slots]
+    if kinds.count("receiver") != 1 or not kinds.count("day"):
+        return None
+    converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+    return sql, slots, converters, compiler
+
+
+def _provider_rows(day, receiver, alias="default"):
+    """What `_provider_rows_query(day, receiver)` reads, through its SQL compiled once."""
+    statement = _provider_rows_statement(alias)
+    if statement is None:
+        return list(_provider_rows_query(day, receiver, alias))
+    sql, slots, converters, compiler = statement
+    connection = connections[alias]  # this thread's: the compiler's may be another thread's
+    values = {"receiver": receiver, "day": _day_value(day, connection)}
+    params = [slot[1] if slot[0] == "value" else values[slot[0]] for slot in slots]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
 
 
 def _names(values):

@@ -2,6 +2,7 @@
 
 python -m bench                         # everything, at production scale
 python -m bench --only list,audit       # some benchmarks
+python -m bench --only hits             # hit/no-hit checks (bench/bench_hits.py)
 python -m bench --incidents 20000       # a smaller data set
 python -m bench compare OLD.json NEW.json
 """

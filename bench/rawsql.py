@@ -87,3 +87,48 @@ def raw_geojson(country):
 
     with connection.cursor() as cursor:
         return geojson(cursor, country)
+
+
+# The hit/no-hit check's read: the countries whose clauses (of agreements in force today, by
+# status and dates) let the receiver check this kind, by the clauses' directions and `mutual`;
+# then the digest's records among them (validated, shared or closed; never RED, never exercise).
+RAW_HIT_PROVIDERS_SQL = """
+SELECT DISTINCT p.country_id
+FROM agreements_datasharingclause c
+JOIN agreements_agreement a ON a.id = c.agreement_id
+JOIN agreements_agreementparty r ON r.agreement_id = a.id AND r.country_id = %(receiver)s
+JOIN agreements_agreementparty p ON p.agreement_id = a.id AND p.country_id <> %(receiver)s
+WHERE a.status = 'in_force' AND a.effective_from <= %(today)s
+  AND (a.expires_on IS NULL OR a.expires_on >= %(today)s OR (a.auto_renewal AND a.renewal_months > 0))
+  AND c.hit_no_hit_kinds @> %(kinds)s::jsonb
+  AND (((c.provider_id IS NULL OR c.provider_id = p.country_id)
+        AND (c.receiver_id IS NULL OR c.receiver_id = %(receiver)s))
+       OR (c.mutual AND (c.provider_id IS NULL OR c.provider_id = %(receiver)s)
+           AND (c.receiver_id IS NULL OR c.receiver_id = p.country_id)))
+"""
+RAW_HIT_SQL = """
+SELECT d.country_id, i.id, i.reference
+FROM incidents_identifierdigest d JOIN incidents_incident i ON i.id = d.incident_id
+WHERE d.kind = %(kind)s AND d.digest = %(digest)s AND d.country_id = ANY(%(countries)s)
+  AND i.status IN ('validated', 'shared', 'closed') AND i.marking <> 'RED' AND i.exercise_id IS NULL
+ORDER BY d.country_id, i.reference
+"""
+
+
+def hit_lookup(cursor, receiver, kind, digest, today):
+    """(countries checked, {holder: [(incident id, reference)]}), as `exchange.hits.hit_lookup`."""
+    cursor.execute(RAW_HIT_PROVIDERS_SQL, {"receiver": receiver, "today": today, "kinds": json.dumps([kind])})
+    checked = {row[0] for row in cursor.fetchall()}
+    found = {}
+    if checked:
+        cursor.execute(RAW_HIT_SQL, {"kind": kind, "digest": digest, "countries": sorted(checked)})
+        for holder, pk, reference in cursor.fetchall():
+            found.setdefault(holder, []).append((pk, reference))
+    return checked, found
+
+
+def raw_hit_lookup(receiver, kind, digest, today):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return hit_lookup(cursor, receiver, kind, digest, today)

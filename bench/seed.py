@@ -1,5 +1,6 @@
 """Bulk seeding of the benchmark data set: incidents over thirty countries, their grants,
-guardian permissions and visibility rows, and a hash-chained audit log.
+guardian permissions and visibility rows, the hit/no-hit index (three identifiers per incident, as
+keyed digests), and a hash-chained audit log.
 
 Everything is loaded in bulk (INSERT ... SELECT generate_series, and COPY for the audit log),
 never one save at a time. A marker table records what was seeded; a later run that finds the
@@ -7,6 +8,7 @@ same version and size reuses it.
 """
 
 import datetime
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -14,7 +16,7 @@ from dataclasses import asdict, dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-SEED_VERSION = 4
+SEED_VERSION = 5
 MARKER_TABLE = "bench_seed_marker"
 
 # Thirty countries, busiest first. `owner` weights how many incidents a country files; `sees`
@@ -103,6 +105,10 @@ CENTRES = {
 }
 YEARS = 5  # incidents spread over the last five years
 PASSWORD = "Bench-Portal-2026!"  # noqa: S105  (benchmark accounts on a benchmark database)
+# Identifier kinds the clauses let partners check for a hit: vehicles and vessels between every two
+# countries, documents and phones (personal data) where the clause shares personal data.
+HIT_NO_HIT_KINDS = ["plate", "vin", "imo", "mmsi"]
+PERSONAL_HIT_NO_HIT_KINDS = ["document", "phone"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,14 @@ class Scale:
 
     @property
     def key(self):
-        return {"version": SEED_VERSION, **asdict(self)}
+        # The digests hold only under the key they were computed with: another key, another seed.
+        return {"version": SEED_VERSION, **asdict(self), "digest_key": digest_key_fingerprint()}
+
+
+def digest_key_fingerprint():
+    from django.conf import settings
+
+    return hashlib.sha256(b"bench-seed\x00" + settings.EXCHANGE_HASH_KEY.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -200,6 +213,7 @@ def _seed_all(scale, log):
     _step(log, "incidents", lambda: _incidents(scale, refs))
     _step(log, "owner visibility rows", lambda: _owner_visibility(refs))
     _step(log, "partner grants and visibility rows", lambda: _partner_shares(scale, refs))
+    _step(log, "hit/no-hit index (identifier digests)", _identifier_digests)
     _step(log, "analyse", _analyse)
 
 
@@ -208,7 +222,7 @@ def _wipe():
         cursor.execute(
             "TRUNCATE incidents_incident, incidents_sharegrant,"
             " incidents_incidentgroupobjectpermission, incidents_alert, incidents_alertdelivery,"
-            " incidents_subscription, incidents_incidentcounter CASCADE"
+            " incidents_subscription, incidents_incidentcounter, exchange_hitcheck CASCADE"
         )
     from agreements.models import Agreement
 
@@ -274,6 +288,8 @@ def _reference_data():
             retention_days=365 * (YEARS + 5),
             mode="on_request",
             purpose="Risk analysis and operational follow-up",
+            hit_no_hit_kinds=HIT_NO_HIT_KINDS
+            + (PERSONAL_HIT_NO_HIT_KINDS if (codes.index(a) + codes.index(b)) % 3 == 0 else []),
         )
         for agreement, (a, b) in zip(agreements, pairs, strict=True)
     )
@@ -470,12 +486,61 @@ def _partner_shares(scale, refs):
         cursor.execute("DROP TABLE bench_clause, bench_receiver")
 
 
+# --- The hit/no-hit index ------------------------------------------------------------------------
+
+# The identifiers of incident n, as SQL and as Python compute them (the same values): a plate of
+# the incident's country, a VIN (made outside North America, so no check digit) and an MMSI.
+IDENTIFIERS_SQL = """
+SELECT i.id AS incident_id, i.country_id, k.kind,
+       CASE k.kind WHEN 'plate' THEN i.country_id END AS issued_by,
+       CASE k.kind WHEN 'plate' THEN 'B' || i.id
+                   WHEN 'vin' THEN 'WBABNCH' || lpad(i.id::text, 10, '0')
+                   ELSE (200000000 + i.id)::text END AS value
+FROM incidents_incident i CROSS JOIN (VALUES ('plate'), ('vin'), ('mmsi')) AS k(kind)
+"""
+
+
+def identifiers_of(incident_id, country_id):
+    """(kind, canonical value, issuing country or None) of the seeded incident's identifiers."""
+    return [
+        ("plate", f"B{incident_id}", country_id),
+        ("vin", f"WBABNCH{incident_id:010d}", None),
+        ("mmsi", str(200_000_000 + incident_id), None),
+    ]
+
+
+def digest_sql(kind, country, value, key):
+    """`incidents.identifiers.digest` in SQL (pgcrypto's hmac), over SQL expressions."""
+    message = f"'incident-identifier' || chr(31) || {kind} || chr(31) || coalesce({country}, '') || chr(31) || {value}"
+    return f"encode(hmac(convert_to({message}, 'UTF8'), convert_to({key}, 'UTF8'), 'sha256'), 'hex')"
+
+
+def _identifier_digests():
+    """Three identifiers per incident in the hit/no-hit index, as the portal writes them: the
+    keyed digest, the kind, the incident and its owner country (never the value). Computed in the
+    database with pgcrypto, under the portal's key (`EXCHANGE_HASH_KEY`)."""
+    from django.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
+        cursor.execute(
+            "INSERT INTO incidents_identifierdigest (kind, digest, incident_id, country_id)"  # noqa: S608
+            f" SELECT kind, {digest_sql('kind', 'issued_by', 'value', '%s')}, incident_id, country_id"
+            f" FROM ({IDENTIFIERS_SQL}) AS identifiers",
+            [settings.EXCHANGE_HASH_KEY],
+        )
+
+
 def _analyse():
     with connection.cursor() as cursor:
         for table in (
             "incidents_incident",
             "incidents_sharegrant",
             "incidents_incidentgroupobjectpermission",
+            "incidents_identifierdigest",
+            "agreements_agreement",
+            "agreements_agreementparty",
+            "agreements_datasharingclause",
         ):
             cursor.execute(f"ANALYZE {table}")
 

@@ -25,7 +25,7 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
@@ -339,7 +339,8 @@ def describe_rows(fields, values, state, seqs):
 # bare gate, and building and compiling that ORM query cost about four times as much CPU as
 # running it. The SQL is the gate's own (`seen_by`), compiled once per process and per number of
 # incidents with stand-in values, which each read replaces with the reader's country, the time
-# of the read and the incidents' ids: the statement is cached, never a decision or a row.
+# of the read and the incidents' ids: the statement is cached, never a decision or a row, and
+# never a connection: each read runs on its own thread's connection (web servers answer on many).
 
 _STAND_IN_COUNTRY = "\x00live-country"
 _STAND_IN_NOW = datetime.datetime(1970, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
@@ -351,8 +352,8 @@ def _stand_in_ids(count):
 
 @functools.lru_cache(maxsize=2 * (CHANGES_PER_ANSWER + 1))
 def _gate_statement(alias, count):
-    """(SQL, slots, converters, compiler) of the bare gate's read of `count` incidents; None when
-    the stand-ins cannot be told apart from the statement's own values (then the ORM reads)."""
+    """(SQL, slots, converters) of the bare gate's read of `count` incidents; None when the
+    stand-ins cannot be told apart from the statement's own values (then the ORM reads)."""
     ids = _stand_in_ids(count)
     query = seen_by(Incident.objects.using(alias), _STAND_IN_COUNTRY, _STAND_IN_NOW).filter(pk__in=ids)
     compiler = query.order_by().values_list(*_FIELDS).query.get_compiler(alias)
@@ -374,7 +375,7 @@ def _gate_statement(alias, count):
     if kinds.count("country") != 1 or kinds.count("now") != 1 or kinds.count("id") != count:
         return None
     converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-    return sql, slots, converters, compiler
+    return sql, slots, tuple(converters.items())
 
 
 def gate_rows(country_id, now, ids, alias="default"):
@@ -383,16 +384,24 @@ def gate_rows(country_id, now, ids, alias="default"):
     statement = _gate_statement(alias, len(ids))
     if statement is None:
         return list(seen_by(Incident.objects.using(alias), country_id, now).filter(pk__in=ids).values_list(*_FIELDS))
-    sql, slots, converters, compiler = statement
-    now_value = IncidentVisibility._meta.get_field("expires_at").get_db_prep_value(
-        now, compiler.connection, prepared=False
-    )
+    sql, slots, converters = statement
+    reader = connections[alias]  # this thread's connection, not the one that compiled
+    now_value = IncidentVisibility._meta.get_field("expires_at").get_db_prep_value(now, reader, prepared=False)
     values = {"country": country_id, "now": now_value}
     params = [slot[1] if slot[0] == "value" else ids[slot[1]] if slot[0] == "id" else values[slot[0]] for slot in slots]
-    with compiler.connection.cursor() as cursor:
+    with reader.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
+    if not converters:
+        return [tuple(row) for row in rows]
+    converted = []
+    for row in rows:
+        row = list(row)
+        for position, (functions, expression) in converters:
+            for function in functions:
+                row[position] = function(row[position], expression, reader)
+        converted.append(tuple(row))
+    return converted
 
 
 def latest(user, state, incidents, limit=LATEST):

@@ -44,7 +44,17 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]  # set on Django's UserAdmin, optional on ModelAdmin
         (
             _("Agency and roles"),
-            {"fields": ("agency", "is_officer", "is_supervisor", "is_liaison", "is_analyst", "is_agency_admin")},
+            {
+                "fields": (
+                    "agency",
+                    "is_officer",
+                    "is_supervisor",
+                    "is_liaison",
+                    "is_analyst",
+                    "is_dpo",
+                    "is_agency_admin",
+                )
+            },
         ),
     )
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Agency"), {"fields": ("agency", "email")}))

@@ -11,6 +11,27 @@ def _on_duty(user):
     return getattr(user, "is_supervisor", False) and getattr(user, "agency_id", None) is not None
 
 
+def _handles_requests(user):
+    """Liaison officers and supervisors send and answer requests for information."""
+    return (getattr(user, "is_liaison", False) or getattr(user, "is_supervisor", False)) and getattr(
+        user, "agency_id", None
+    ) is not None
+
+
+def _searches_identifiers(user):
+    """Officers, supervisors and liaison officers run hit/no-hit checks of partners' incidents."""
+    return getattr(user, "agency_id", None) is not None and any(
+        getattr(user, role, False) for role in ("is_officer", "is_supervisor", "is_liaison")
+    )
+
+
+def _reads_transparency(user):
+    """Liaison officers and data-protection officers read their country's transparency report."""
+    return (getattr(user, "is_liaison", False) or getattr(user, "is_dpo", False)) and getattr(
+        user, "agency_id", None
+    ) is not None
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
@@ -21,6 +42,9 @@ def navigation(request):
         *([(reverse("incidents:desk"), _("Duty desk"))] if _on_duty(user) else []),
         (reverse("borders:list"), _("Border sectors")),
         (reverse("agreements:list"), _("Agreements")),
+        *([(reverse("exchange:request_list"), _("Requests"))] if _handles_requests(user) else []),
+        *([(reverse("exchange:hit_check"), _("Hit/no-hit check"))] if _searches_identifiers(user) else []),
+        *([(reverse("exchange:transparency"), _("Transparency"))] if _reads_transparency(user) else []),
         (reverse("training:calendar"), _("Calendar")),
         (reverse("training:patrol_list"), _("Patrols")),
         (reverse("training:exercise_list"), _("Exercises")),

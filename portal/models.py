@@ -88,6 +88,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     LIAISON = "liaison", _("Liaison officer")
     ANALYST = "analyst", _("Analyst")
+    DPO = "dpo", _("Data-protection officer")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
 
 
@@ -96,6 +97,7 @@ ROLE_FIELDS = {
     Role.SUPERVISOR: "is_supervisor",
     Role.LIAISON: "is_liaison",
     Role.ANALYST: "is_analyst",
+    Role.DPO: "is_dpo",
     Role.AGENCY_ADMIN: "is_agency_admin",
 }
 
@@ -111,6 +113,8 @@ class User(AbstractUser):
     is_supervisor = models.BooleanField(_("supervisor"), default=False)
     is_liaison = models.BooleanField(_("liaison officer"), default=False)
     is_analyst = models.BooleanField(_("analyst"), default=False)
+    # Reads the transparency report of the agency's country (`exchange.transparency`).
+    is_dpo = models.BooleanField(_("data-protection officer"), default=False)
     is_agency_admin = models.BooleanField(_("agency administrator"), default=False)
 
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # defined at runtime, missing from the stubs
@@ -140,6 +144,7 @@ class APIScope(models.TextChoices):
     AGREEMENTS_READ = "agreements:read", _("Read agreements")
     TRAINING_READ = "training:read", _("Read joint patrols, exercises and programmes")
     BORDERS_READ = "borders:read", _("Read border sectors and crossing points")
+    EXCHANGE_SEARCH = "exchange:search", _("Run hit/no-hit checks")
 
 
 def validate_scopes(value):

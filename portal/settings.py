@@ -477,6 +477,12 @@ ALERTS_ACK_DEADLINES = {"critical": 30, "high": 120, "medium": 720, "low": 2880}
 # a change shows within about this long (`incidents.live`).
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 4, minimum=1)
 
+# Hit/no-hit checks (`exchange.hits`) a person, and a partner system's API key, may run in an
+# hour; counted by django-ratelimit in the default cache (CACHE_URL), which must be one the web
+# processes share (Redis) when there are several of them.
+HIT_CHECKS_PER_HOUR_PERSON = env_int("HIT_CHECKS_PER_HOUR_PERSON", 30, minimum=1)
+HIT_CHECKS_PER_HOUR_KEY = env_int("HIT_CHECKS_PER_HOUR_KEY", 300, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "audit-integrate": {"task": "portal.tasks.integrate_audit_log", "schedule": 5.0},
     "notification-email-sweeper": {"task": "portal.tasks.sweep_unsent_notifications", "schedule": 600.0},
@@ -485,6 +491,8 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-sharing-resync-sweeper": {"task": "incidents.tasks.sweep_sharing_resyncs", "schedule": 60.0},
     "incidents-live-prune": {"task": "incidents.tasks.prune_live_changes", "schedule": 3600.0},
     "agreements-daily": {"task": "agreements.tasks.run_daily", "schedule": crontab(hour=5, minute=0)},
+    # Reminders and escalations of requests for information; the time limits are hours long.
+    "exchange-request-deadlines": {"task": "exchange.tasks.sweep_deadlines", "schedule": 300.0},
 }
 # Workers record a sign of life every WORKER_HEARTBEAT_INTERVAL seconds for each queue they
 # consume, on their own timer (not through beat); /healthz reports a queue whose last one is

@@ -107,6 +107,7 @@ PARAMETERS = {
     "api/v1/borders/sectors/": {"pk": "sector"},
     "api/v1/borders/crossings/": {"pk": "crossing"},
     "basemap/": {"layer": "basemap_layer"},
+    "exchange/requests/": {"pk": "info_request", "attachment_pk": "answer_attachment"},
 }
 
 # Pages only the incident's owner may open, whoever else sees the incident itself.
@@ -251,7 +252,7 @@ def _world_build():
     def person(username, code, **roles):
         return UserFactory(username=username, agency=agency[code], **{"is_officer": False, **roles})
 
-    all_roles = {"is_officer": True, "is_supervisor": True, "is_liaison": True, "is_analyst": True}
+    all_roles = {"is_officer": True, "is_supervisor": True, "is_liaison": True, "is_analyst": True, "is_dpo": True}
     walkers = {code: person(f"{code.lower()}.walker", code, **all_roles, is_agency_admin=True) for code in PERSONAS}
     for user in walkers.values():
         TOTPDeviceFactory(user=user)
@@ -306,7 +307,12 @@ def _world_build():
         "PL",
         "LT-PL/7",
         "Secret LT-PL border cooperation",
-        {"categories": ["smuggling_goods"], "max_marking": "AMBER", "purpose": "Secret purpose of LT-PL"},
+        {
+            "categories": ["smuggling_goods"],
+            "max_marking": "AMBER",
+            "purpose": "Secret purpose of LT-PL",
+            "hit_no_hit_kinds": ["plate"],
+        },
         "Secret signed text of LT-PL",
     )
     lt_ee, lt_ee_clause, lt_ee_version = agreement_in_force(
@@ -536,6 +542,60 @@ def _world_build():
     )
     assert Incident.objects.get(pk=shared.pk).sector_id == lt_sector.pk
 
+    # Requests for information: LT asks PL (answered in part, with a file, and given more time)
+    # and LV; each is seen by the two countries of the request and by no third.
+    from exchange import services as exchange
+
+    for code in ("LT", "PL", "LV"):
+        exchange.spoc_set(
+            actor=walkers[code], agency=agency[code], languages=["en"], email=f"spoc@{code.lower()}.example"
+        )
+    rfi_pl = exchange.request_send(
+        actor=liaison["LT"],
+        requested_country=country["PL"],
+        subject="Secret RFI subject",
+        sought="Secret RFI sought",
+        purpose="Secret RFI purpose",
+        identifiers=[{"kind": "plate", "value": "sec 771", "country": "LT"}],
+        linked_incidents=[shared],
+        legal_basis="agreement",
+        agreement=lt_pl,
+        urgent=True,
+        directly_accessible=False,
+    )
+    exchange.request_extend(
+        request=rfi_pl,
+        actor=liaison["PL"],
+        due_at=rfi_pl.due_at + datetime.timedelta(days=1),
+        reason="Secret RFI delay",
+    )
+    rfi_answer = exchange.request_answer(
+        request=rfi_pl,
+        actor=liaison["PL"],
+        kind="partial",
+        text="Secret RFI answer",
+        follows="Secret RFI follows",
+        follows_by=now + datetime.timedelta(days=2),
+        attachments=[(SimpleUploadedFile("Secret RFI file.pdf", PDF_BYTES, content_type="application/pdf"), False)],
+    )
+    rfi_file = rfi_answer.attachments.get()
+    rfi_lv = exchange.request_send(
+        actor=liaison["LT"],
+        requested_country=country["LV"],
+        subject="Kappa RFI to LV",
+        sought="Kappa RFI sought",
+        purpose="Kappa RFI purpose",
+    )
+
+    # A hit/no-hit check by PL of A's plate, under the LT-PL clause: LT's people see the hit on
+    # their data (who, why); PL learned A's reference only; LV and FI see nothing of it.
+    from exchange.hits import hit_check
+
+    hit_result = hit_check(
+        actor=walkers["PL"], kind="plate", value="SEC-771", country="LT", purpose="Secret hit purpose of PL"
+    )
+    assert [(c.country_id, [r.reference for r in c.hits]) for c in hit_result.checked] == [("LT", [shared.reference])]
+
     world = World()
     for code, user in walkers.items():
         _key, raw = portal.api_key_create(
@@ -553,6 +613,13 @@ def _world_build():
         return (kind, str(thing.pk))
 
     world.objects = {
+        "info_request": [
+            obj(rfi_pl, "the LT-PL request for information", lt_and_pl),
+            obj(rfi_lv, "the LT-LV request for information", frozenset({OWNER, UNCOVERED})),
+        ],
+        "answer_attachment": [
+            obj(rfi_file, "the file of PL's answer to LT", lt_and_pl, of("info_request", rfi_pl)),
+        ],
         "incident": [
             obj(shared, "incident A (LT, shared with PL)", lt_and_pl),
             obj(strict, "incident B (LT only)", lt),
@@ -706,6 +773,14 @@ def _world_build():
         secret("Kappa sector description", "LT's border sector", (OWNER, PARTNER, UNCOVERED)),
         secret("Kappa crossing", "LT's crossing point", (OWNER, PARTNER, UNCOVERED)),
         secret("Kappa level reason", "the history of LT's sector's level", (OWNER, PARTNER, UNCOVERED)),
+        secret(rfi_pl.reference, "the LT-PL request's reference", both),
+        secret("Secret RFI subject", "the LT-PL request", both),
+        secret("Secret RFI answer", "PL's answer to LT's request", both),
+        secret("Secret RFI delay", "PL's extension of LT's request", both),
+        secret("Secret_RFI_file", "the file of PL's answer", both),
+        secret(rfi_lv.reference, "the LT-LV request's reference", (OWNER, UNCOVERED)),
+        secret("Kappa RFI to LV", "the LT-LV request", (OWNER, UNCOVERED)),
+        secret("Secret hit purpose of PL", "PL's hit/no-hit check on LT's data (its purpose)", both, owner),
         secret("FI-OMEGA-1", "FI's border sector (code)", (OUTSIDER,)),
         secret("Omega lakeside", "FI's border sector (name)", (OUTSIDER,)),
         secret("Omega crossing", "FI's crossing point", (OUTSIDER,)),

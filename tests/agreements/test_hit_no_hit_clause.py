@@ -273,7 +273,7 @@ def test_providers_of_every_partner_at_once(
             provider=countries["FI"], receiver=countries["LT"], mutual=True, hit_no_hit_kinds=["plate", "vin"]
         ),
     )
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert hit_no_hit_providers(countries["LT"], "plate") == {"FI"}
     assert hit_no_hit_providers("PL", "plate") == {"LT"}
     assert hit_no_hit_providers(countries["FI"], "plate") == {"LT"}

@@ -226,3 +226,21 @@ def test_the_dashboards_compiled_read_is_the_gates_own(make_agreement, lithuania
     clock.advance(days=2)  # the retention ended; no task has run
     assert seen("PL") == []
     assert seen("LT") == [shared.pk, draft.pk]
+
+
+def test_the_compiled_read_runs_on_the_readers_own_connection(make_agreement, lithuania, make_incident):
+    """Web servers answer on many threads: a statement compiled on one thread is read on another
+    with that thread's connection (Django refuses a connection shared between threads)."""
+    import threading
+
+    make_agreement("in_force", clause=lt_to_pl_clause(lithuania, retention_days=30))
+    shared = make_incident("validated")
+    ids = [shared.pk, 10**9]
+    live._gate_statement.cache_clear()
+    compiled = threading.Thread(target=live._gate_statement, args=("default", len(ids)))
+    compiled.start()
+    compiled.join()
+    try:
+        assert [row[0] for row in live.gate_rows("PL", live.timezone.now(), ids)] == [shared.pk]
+    finally:
+        live._gate_statement.cache_clear()

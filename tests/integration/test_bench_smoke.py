@@ -25,7 +25,8 @@ def test_the_harness_runs_every_benchmark_on_a_small_data_set(broker, settings, 
     assert {"throughput.list_api", "fanout.commit_to_last_2xx", "fanout.burst_drain"} <= names
     assert {"delivery.rate_1_worker", "delivery.rate_2_workers"} <= names
     assert {"live.commit_to_screen", "live.cpu_20_dashboards"} <= names
-    assert len(modules()) == 6
+    assert {"hits.lookup.hit", "hits.lookup.miss", "hits.lookup.queries", "hits.check"} <= names
+    assert len(modules()) == 7
     for result in report.results:
         assert result.value is not None
         if result.unit == "ms":

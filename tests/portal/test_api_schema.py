@@ -75,6 +75,8 @@ NOT_MODELS = {
     "AlertPageOut",
     "ErrorBodyOut",
     "ErrorOut",
+    "HitCheckOut",
+    "HitCountryOut",
     "IdentifierOut",
     "NearestOut",
     "PreviewAlertOut",

@@ -13,18 +13,10 @@ from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po"
-SOURCES = [
-    "manage.py",
-    "pyproject.toml",
-    "portal",
-    "agreements",
-    "borders",
-    "incidents",
-    "alerts",
-    "training",
-    "templates",
-    "locale",
-]
+# What `makemessages` reads, in a copy: the settings' own files, every app of the project (a
+# directory with an `apps.py`, so a new app is never left out), the templates and the catalogs.
+APPS = sorted(path.parent.name for path in ROOT.glob("*/apps.py"))
+SOURCES = ["manage.py", "pyproject.toml", *APPS, "templates", "locale"]
 
 
 @pytest.mark.services

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import ROLE_FIELDS, Agency, AgencyKind, Country, Role, User
 
-DEMO_APPS = ["agreements", "borders", "incidents", "training"]
+DEMO_APPS = ["agreements", "borders", "incidents", "training", "exchange"]
 DEMO_PASSWORD = "Demo-Portal-2026!"  # noqa: S105  (printed for demo use; demo mode only)
 
 AGENCIES = [
@@ -31,6 +31,7 @@ ROLE_USERS = {
     Role.SUPERVISOR: "supervisor",
     Role.LIAISON: "liaison",
     Role.ANALYST: "analyst",
+    Role.DPO: "dpo",
     Role.AGENCY_ADMIN: "admin",
 }
 FIRST_NAMES = {"LT": "Jonas", "LV": "Janis", "EE": "Mart", "PL": "Piotr", "FI": "Mikko"}

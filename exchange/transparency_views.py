@@ -1,0 +1,94 @@
+"""Pages of the transparency report: the report of the reader's country over a period, and its
+CSV and PDF downloads. What the report holds and who may read it is `exchange.transparency`'s."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from exchange import transparency
+from portal.forms import add_errors
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("to"):
+            try:
+                transparency.period_check(data["start"], data["to"])
+            except ValidationError as exc:
+                add_errors(self, exc)
+        return data
+
+
+def _period_form(request):
+    """The period asked for, or the last 30 days when none is."""
+    if "start" in request.GET or "to" in request.GET:
+        return PeriodForm(request.GET)
+    default = transparency.period_default()
+    return PeriodForm({"start": default.first_day.isoformat(), "to": default.last_day.isoformat()})
+
+
+def _report(request):
+    """(form, report): the report is None while the period is not valid."""
+    transparency.reader_country_id(request.user)
+    form = _period_form(request)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, transparency.transparency_report(request.user, first_day=data["start"], last_day=data["to"])
+
+
+@login_required
+@require_GET
+def report_page(request):
+    form, report = _report(request)
+    context = {"form": form, "report": report}
+    if report is None:
+        return render(request, "exchange/transparency.html", context, status=400)
+    transparency.transparency_read_record(actor=request.user, report=report, fmt="html", request=request)
+    query = f"start={report.period.first_day.isoformat()}&to={report.period.last_day.isoformat()}"
+    context |= {
+        "query": query,
+        "chain_statement": transparency.chain_statement(report),
+        "tables": transparency.tables(report),
+    }
+    return render(request, "exchange/transparency.html", context)
+
+
+def _filename(report, extension):
+    period = report.period
+    return f"transparency-{report.country.pk}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.{extension}"
+
+
+@login_required
+@require_GET
+def report_csv(request):
+    form, report = _report(request)
+    if report is None:
+        return render(request, "exchange/transparency.html", {"form": form, "report": None}, status=400)
+    body = transparency.report_csv(report)
+    transparency.transparency_read_record(actor=request.user, report=report, fmt="csv", request=request)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8; header=present")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
+    return response
+
+
+@login_required
+@require_GET
+def report_pdf(request):
+    form, report = _report(request)
+    if report is None:
+        return render(request, "exchange/transparency.html", {"form": form, "report": None}, status=400)
+    body = transparency.report_pdf(report)
+    transparency.transparency_read_record(actor=request.user, report=report, fmt="pdf", request=request)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "pdf")}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
