@@ -238,6 +238,7 @@ def world(
         "lt": lt,
         "lt_red": lt_red,
         "pl": pl,
+        "fi": fi,
         "key": key,
         "hits_on_lt": hits_on_lt,
         "requests": expected,
@@ -276,7 +277,9 @@ def test_partner_liaison_sees_the_partners_shares_not_the_owners(world, partner_
 
 def test_country_without_a_clause_gets_nothing_of_the_owners(world, outsider_liaison, owner_liaison):
     report = report_of(outsider_liaison)
-    assert report.shares == [] and report.partners_now == [] and report.reads == []
+    assert report.shares == [] and report.partners_now == []
+    # FI's report holds the one read of FI's own incident (PL's list held it), none of LT's.
+    assert [(row.actor_label, row.incident_ids) for row in report.reads] == [("pl.officer", {world["fi"].pk})]
     assert report.hits == [] and report.requests_total.received == 0
     # And the owner's report names no share with it.
     assert "FI" not in {row.partner_id for row in report_of(owner_liaison).shares}
