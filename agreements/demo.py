@@ -11,7 +11,9 @@ from portal.models import Agency, Country, User
 
 SIGNED_PDF = b"%PDF-1.4\n% Demo signed text\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-# reference, kind, title, agency codes, clauses, expires in days (None: open-ended), final state
+# reference, kind, title, agency codes, clauses, expires in days (None: open-ended), final state.
+# Each clause also names the identifier kinds its receiver may check for a hit (Prüm II): vehicles
+# and documents at the land borders, vessels at sea.
 AGREEMENTS = [
     (
         "MoU/LT-PL/2024/01",
@@ -28,6 +30,7 @@ AGREEMENTS = [
                 "retention_days": 30,
                 "mode": "automatic",
                 "purpose": "Risk analysis at the common border.",
+                "hit_no_hit_kinds": ["plate", "vin", "document"],
             },
             {
                 "provider": "LT",
@@ -38,6 +41,7 @@ AGREEMENTS = [
                 "retention_days": 90,
                 "mode": "on_request",
                 "purpose": "Joint investigations of tobacco smuggling.",
+                "hit_no_hit_kinds": ["plate", "vin", "document", "phone"],
             },
         ],
         700,
@@ -59,6 +63,7 @@ AGREEMENTS = [
                 "retention_days": 60,
                 "mode": "automatic",
                 "purpose": "Prevention of irregular migration and trafficking.",
+                "hit_no_hit_kinds": ["plate", "document", "phone"],
             },
         ],
         25,
@@ -80,6 +85,7 @@ AGREEMENTS = [
                 "retention_days": 14,
                 "mode": "automatic",
                 "purpose": "Search and rescue coordination and drug interdiction at sea.",
+                "hit_no_hit_kinds": ["imo", "mmsi"],
             },
         ],
         400,
@@ -98,6 +104,7 @@ AGREEMENTS = [
                 "retention_days": 180,
                 "mode": "automatic",
                 "purpose": "Early warning of terrorism-related movements.",
+                "hit_no_hit_kinds": ["imo", "mmsi"],
             },
             {
                 "categories": ["stolen_vehicle"],
@@ -106,6 +113,7 @@ AGREEMENTS = [
                 "retention_days": 365,
                 "mode": "automatic",
                 "purpose": "Recovery of stolen vehicles.",
+                "hit_no_hit_kinds": ["plate", "vin"],
             },
         ],
         None,
@@ -126,6 +134,7 @@ AGREEMENTS = [
                 "retention_days": 30,
                 "mode": "on_request",
                 "purpose": "Joint patrol planning.",
+                "hit_no_hit_kinds": ["plate"],
             },
         ],
         None,

@@ -12,7 +12,15 @@ Immediate/Extreme). Its certainty follows how firmly the level says incidents ar
 that border (EUROSUR: low, insignificant impact; critical, decisive impact): low Possible,
 medium and high Likely, critical Observed. Its `area` is the sector: a polygon sector's outer
 ring (one `polygon` per polygon, closed, "lat,lon" pairs as CAP §3.2.4 writes them), a line
-sector a `circle` around the centre of its bounding box wide enough to hold every point."""
+sector a `circle` around the centre of its bounding box wide enough to hold every point.
+
+An event of a request for information is an Alert (the first to a country), an Update (the next
+ones) or a Cancel (its withdrawal), with one `info` of category Security, its event the request
+event's name, urgency Immediate when the request is urgent or its answer is due soon (Expected
+otherwise, Past once withdrawn), severity Unknown (a request states none), certainty Observed
+(it happened), and the request's reference, event, time limit and kind of answer as parameters;
+no `area`, since a request has no place. `references` names the earlier messages about the same
+request to the same country."""
 
 import datetime
 import math
@@ -20,7 +28,8 @@ import xml.etree.ElementTree as ET  # builds XML only; nothing untrusted is pars
 
 from django.conf import settings
 
-from alerts.models import Alert
+from alerts.info_requests import EVENT_NAMES
+from alerts.models import Alert, RequestEvent
 from borders.geometry import haversine_km
 from portal.choices import IncidentCategory
 
@@ -46,11 +55,12 @@ def _earlier_messages(alert):
     """The messages `alert` follows (its `references` chain), oldest first, in one query."""
     if not alert.references_id:
         return []
+    about = {"info_request_id": alert.info_request_id} if alert.is_request else {"incident_id": alert.incident_id}
     thread = {
         row.pk: row
-        for row in Alert.objects.filter(
-            incident_id=alert.incident_id, country_id=alert.country_id, pk__lt=alert.pk
-        ).only("identifier", "sent_at", "references_id")
+        for row in Alert.objects.filter(**about, country_id=alert.country_id, pk__lt=alert.pk).only(
+            "identifier", "sent_at", "references_id"
+        )
     }
     chain: list[Alert] = []
     pk = alert.references_id
@@ -70,6 +80,21 @@ def _add(parent, tag, text):
     element = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
     element.text = text
     return element
+
+
+def _root(alert, marking=""):
+    """The `alert` element with what every message has: identifiers, times, type and scope, and
+    to whom it is restricted (after the TLP `marking` of its content, when it has one)."""
+    ET.register_namespace("", CAP_NS)
+    root = ET.Element(f"{{{CAP_NS}}}alert")
+    _add(root, "identifier", str(alert.identifier))
+    _add(root, "sender", _sender())
+    _add(root, "sent", cap_datetime(alert.sent_at))
+    _add(root, "status", alert.status)
+    _add(root, "msgType", alert.msg_type)
+    _add(root, "scope", "Restricted")
+    _add(root, "restriction", f"{marking}for the border authorities of {alert.country_id} only")
+    return root
 
 
 def _pair(position):
@@ -103,16 +128,8 @@ def level_cap_xml(alert):
     receiver sees the sector: the caller reads through `alerts.selectors.alerts_for`)."""
     message = alert.message
     data = message["sector"]
-    ET.register_namespace("", CAP_NS)
-    root = ET.Element(f"{{{CAP_NS}}}alert")
+    root = _root(alert)
     add = _add
-    add(root, "identifier", str(alert.identifier))
-    add(root, "sender", _sender())
-    add(root, "sent", cap_datetime(alert.sent_at))
-    add(root, "status", alert.status)
-    add(root, "msgType", alert.msg_type)
-    add(root, "scope", "Restricted")
-    add(root, "restriction", f"for the border authorities of {alert.country_id} only")
     if data is None:  # not served by the API; kept empty should anything else call it
         return ET.tostring(root, encoding="utf-8", xml_declaration=True)
     info = ET.SubElement(root, f"{{{CAP_NS}}}info")
@@ -151,26 +168,78 @@ def level_cap_xml(alert):
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
+def _request_sender(data):
+    """Who tells: the requesting country of what it asks and withdraws, the requested one of its
+    answers and extensions, the portal of a time limit running out."""
+    event = data["event"]
+    if event == RequestEvent.DEADLINE_APPROACHING:
+        return "Joint Operations Portal"
+    if event in {RequestEvent.ANSWERED, RequestEvent.EXTENDED}:
+        return f"Single point of contact of {data['requested_country']}"
+    return f"Border authorities of {data['requesting_country']}"
+
+
+def request_cap_xml(alert):
+    """A request alert as CAP 1.2 (bytes), from `alert.message` (served only while the reader may
+    read the request: the caller reads through `alerts.selectors.alerts_for`)."""
+    data = alert.message["request"]
+    root = _root(alert)
+    add = _add
+    references = references_text(alert)
+    if references:
+        add(root, "references", references)
+    if data is None:  # not served by the API; kept empty should anything else call it
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    event = data["event"]
+    if event == RequestEvent.WITHDRAWN:
+        urgency = "Past"
+    elif data["urgent"] or event == RequestEvent.DEADLINE_APPROACHING:
+        urgency = "Immediate"
+    else:
+        urgency = "Expected"
+    label = EVENT_NAMES[event]
+    info = ET.SubElement(root, f"{{{CAP_NS}}}info")
+    add(info, "language", "en")
+    add(info, "category", "Security")
+    add(info, "event", label)
+    add(info, "urgency", urgency)
+    add(info, "severity", "Unknown")
+    add(info, "certainty", "Observed")
+    add(info, "senderName", _request_sender(data))
+    add(info, "headline", f"{data['reference']}: {label}"[:160])
+    due = cap_datetime(datetime.datetime.fromisoformat(data["due_at"]))
+    description = (
+        f"Request {data['reference']} from {data['requesting_country']} to {data['requested_country']}: "
+        f"{data['subject']}. {'Urgent. ' if data['urgent'] else ''}Answer due {due}."
+    )
+    if data["answer_kind"]:
+        description += f" Answer: {data['answer_kind']}."
+    add(info, "description", description)
+    add(info, "web", data["url"])
+    parameters = [("requestReference", data["reference"]), ("requestEvent", event), ("dueAt", due)]
+    if data["previous_due_at"]:
+        parameters.append(("previousDueAt", cap_datetime(datetime.datetime.fromisoformat(data["previous_due_at"]))))
+    if data["answer_kind"]:
+        parameters.append(("answerKind", data["answer_kind"]))
+    for name, value in parameters:
+        parameter = ET.SubElement(info, f"{{{CAP_NS}}}parameter")
+        add(parameter, "valueName", name)
+        add(parameter, "value", value)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
 def alert_cap_xml(alert):
     """The alert as a CAP 1.2 document (bytes), built from what the receiving country may see now
     (`alert.message`, see `incidents.access.alert_message`). A Cancel, and an alert whose share
     has ended, carry no `info` block: only identifiers, references and the reason in `note`."""
+    if alert.is_request:
+        return request_cap_xml(alert)
     if alert.is_sector_level:
         return level_cap_xml(alert)
     message = alert.message
     data = message["incident"]
-    ET.register_namespace("", CAP_NS)
-    root = ET.Element(f"{{{CAP_NS}}}alert")
+    root = _root(alert, marking=f"TLP:{data['marking']}; " if data else "")
     add = _add
-
-    add(root, "identifier", str(alert.identifier))
-    add(root, "sender", _sender())
-    add(root, "sent", cap_datetime(alert.sent_at))
-    add(root, "status", alert.status)
-    add(root, "msgType", alert.msg_type)
-    add(root, "scope", "Restricted")
-    marking = f"TLP:{data['marking']}; " if data else ""
-    add(root, "restriction", f"{marking}for the border authorities of {alert.country_id} only")
     if data is None:
         add(root, "note", f"{message['reference']}: {message['reason']}")
     references = references_text(alert)

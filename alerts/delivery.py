@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from alerts import http, levels
+from alerts import http, info_requests, levels
 from alerts.feed import sequence
 from alerts.models import (
     AlertDelivery,
@@ -40,6 +40,7 @@ from alerts.models import (
     CancelReason,
     Channel,
     DeliveryState,
+    RequestEvent,
     Subscription,
 )
 from alerts.services import cancel_waiting, validate_endpoint
@@ -48,19 +49,25 @@ from portal.outbox import send
 
 DELIVER = "alerts.tasks.deliver_alert"
 
-# The event types of the webhook envelope, one per kind and type of alert (documented in the
-# OpenAPI schema's `webhooks`). A sector's level has Alerts only: a rise is announced, a lowering
-# is not, and an alert whose sector is no longer seen is simply not served.
+# The event types of the webhook envelope (documented in the OpenAPI schema's `webhooks`), one
+# per kind and type of alert (`Alert.event_key`). A sector's level has Alerts only: a rise is
+# announced, a lowering is not, and an alert whose sector is no longer seen is simply not served.
+# A request for information has one per event, whatever the message type of its thread.
 EVENT_TYPES = {
     (AlertKind.INCIDENT, AlertType.ALERT): "incident.alert",
     (AlertKind.INCIDENT, AlertType.UPDATE): "incident.update",
     (AlertKind.INCIDENT, AlertType.CANCEL): "incident.cancel",
     (AlertKind.SECTOR_LEVEL, AlertType.ALERT): "sector.impact_level_raised",
+    (AlertKind.REQUEST, RequestEvent.RECEIVED): "request.received",
+    (AlertKind.REQUEST, RequestEvent.ANSWERED): "request.answered",
+    (AlertKind.REQUEST, RequestEvent.EXTENDED): "request.extended",
+    (AlertKind.REQUEST, RequestEvent.DEADLINE_APPROACHING): "request.deadline_approaching",
+    (AlertKind.REQUEST, RequestEvent.WITHDRAWN): "request.withdrawn",
 }
 
 
 def event_type(alert):
-    return EVENT_TYPES[(alert.kind, alert.msg_type)]
+    return EVENT_TYPES[alert.event_key]
 
 
 def pending(alert_id, now=None):
@@ -146,7 +153,7 @@ def deliver(delivery_id, now=None):
     now = now or timezone.now()
     if not claim(delivery_id, now):
         return None
-    delivery = AlertDelivery.objects.select_related("alert__references", "alert__sector", "subscription").get(
+    delivery = AlertDelivery.objects.select_related("alert__references", "alert__sector", "subscription__agency").get(
         pk=delivery_id
     )
     try:
@@ -160,7 +167,14 @@ def _attempt(delivery, now):
     alert = delivery.alert
     if not subscription.is_active:
         return _cancel(delivery, CancelReason.SWITCHED_OFF)
-    if alert.is_sector_level:
+    if alert.is_request:
+        if alert.country_id != subscription.agency.country_id or not info_requests.agency_reads(
+            subscription.agency_id, alert.info_request_id
+        ):
+            # The requests' gate does not let the subscriber's agency read the request now.
+            return _cancel(delivery, CancelReason.REQUEST_UNSEEN)
+        seen = None
+    elif alert.is_sector_level:
         if not levels.sees(alert.country_id, alert.sector.country_id, now):
             # No agreement in force lets the receiver see the sector now: nothing of it leaves.
             return _cancel(delivery, CancelReason.SECTOR_UNSEEN)
@@ -175,7 +189,9 @@ def _attempt(delivery, now):
         if alert.seq is None:
             sequence()  # committed by now: its feed cursor is part of the event
             alert.refresh_from_db(fields=["seq"])
-        if alert.is_sector_level:
+        if alert.is_request:
+            alert.message = info_requests.message(alert, visible=True)
+        elif alert.is_sector_level:
             alert.message = levels.message(alert, visible=True)
         else:
             alert.access, alert.message = seen, incident_message(alert, seen)
@@ -191,9 +207,8 @@ def _attempt(delivery, now):
 
 
 def incident_message(alert, seen):
-    """The item of an incident alert (`incidents.access.alert_message`), with the fields every
-    item of the feed has: its kind, and no sector."""
-    return {"kind": AlertKind.INCIDENT, **access.alert_message(alert, seen), "sector": None}
+    """The item of an incident alert (`incidents.access.alert_message`)."""
+    return access.alert_message(alert, seen)
 
 
 def describe(exc):
@@ -253,6 +268,9 @@ def _email(delivery, message, pushed):
     if alert.is_sector_level:
         # Sent only while the receiver sees the sector (`_attempt`): the subject may name the rise.
         subject, body = _level_email(message, body)
+    elif alert.is_request:
+        # Sent only while the agency may read the request (`_attempt`): the event and the reference.
+        subject = f"[{info_requests.EVENT_NAMES[alert.request_event]}] {message['reference']}"
     else:
         # The subject names only what a tombstone or a Cancel may carry: type and reference.
         subject = (

@@ -33,3 +33,24 @@ def sequence():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         cursor.execute(_NUMBER.format(table=table))
         return cursor.rowcount
+
+
+def item(alert, *, reference, incident=None, sector=None, request=None, reason=None):
+    """An alert's item of the pull feed (the `data` of its webhook, its e-mail, its CAP): what
+    every item holds, and the content the caller decided its reader may see now (of an incident,
+    a sector or a request, the others null)."""
+    return {
+        "kind": alert.kind,
+        "identifier": str(alert.identifier),
+        "sent": alert.sent_at.isoformat(),
+        "status": alert.status,
+        "msg_type": alert.msg_type,
+        "scope": "Restricted",
+        "references": str(alert.references.identifier) if alert.references_id else None,
+        "addressee": alert.country_id,
+        "reference": reference,
+        "incident": incident,
+        "sector": sector,
+        "request": request,
+        "reason": reason,
+    }

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from alerts import feed
 from borders.geometry import lines_of
 from borders.models import ImpactLevel, seeing_country_ids
 
@@ -103,17 +104,9 @@ def message(alert, visible):
     """The item of a level alert (pull feed, webhook `data`, e-mail, CAP), as its receiver may
     see it now: `sector` is the content while it sees the sector, and the alert is not served
     otherwise (callers check `visible` first; this keeps no content either way)."""
-    return {
-        "kind": alert.kind,
-        "identifier": str(alert.identifier),
-        "sent": alert.sent_at.isoformat(),
-        "status": alert.status,
-        "msg_type": alert.msg_type,
-        "scope": "Restricted",
-        "references": str(alert.references.identifier) if alert.references_id else None,
-        "addressee": alert.country_id,
-        "reference": alert.payload.get("reference") if visible else "",
-        "incident": None,
-        "sector": alert.payload.get("sector") if visible else None,
-        "reason": None if visible else "agreement_ended",
-    }
+    return feed.item(
+        alert,
+        reference=alert.payload.get("reference") if visible else "",
+        sector=alert.payload.get("sector") if visible else None,
+        reason=None if visible else "agreement_ended",
+    )

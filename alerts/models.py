@@ -18,11 +18,22 @@ class AlertType(models.TextChoices):
 
 
 class AlertKind(models.TextChoices):
-    """What an alert is about: an incident shared with the receiver, or a rise in the impact level
-    of a border sector the receiver sees."""
+    """What an alert is about: an incident shared with the receiver, a rise in the impact level
+    of a border sector the receiver sees, or a request for information its country is a party to."""
 
     INCIDENT = "incident", _("Incident")
     SECTOR_LEVEL = "sector_level", _("Sector impact level raised")
+    REQUEST = "request", _("Request for information")
+
+
+class RequestEvent(models.TextChoices):
+    """What happened to a request for information, for the alert that tells a party of it."""
+
+    RECEIVED = "received", _("Request for information received")
+    ANSWERED = "answered", _("Request for information answered")
+    EXTENDED = "extended", _("Time limit of a request for information extended")
+    DEADLINE_APPROACHING = "deadline_approaching", _("Answer to a request for information due soon")
+    WITHDRAWN = "withdrawn", _("Request for information withdrawn")
 
 
 class AlertStatus(models.TextChoices):
@@ -32,14 +43,20 @@ class AlertStatus(models.TextChoices):
 
 
 class Alert(models.Model):
-    """A message to a partner country (the outbox row), about one of two things (`kind`):
+    """A message to a partner country (the outbox row), about one of three things (`kind`):
 
     - an incident shared with it: created in the same transaction as the grant (or revocation)
       that causes it; its payload is the incident as that country may see it, personal data
       withheld where the clause says so;
     - a rise in the impact level of a border sector it sees (`sector`, `level_change`): created in
       the transaction of the rise; its payload is the change and the sector as they were then.
-      Its content is served only while the receiver still sees the sector (`alerts.levels`).
+      Its content is served only while the receiver still sees the sector (`alerts.levels`);
+    - a request for information its country is a party to (`info_request`, `request_event`):
+      created in the transaction of the service that sends, answers, extends or withdraws it, or
+      of the reminder that its answer is due soon; its payload (built by `exchange`) is the
+      request's reference, subject, urgency and time limit and the kind of answer, never the
+      answer's text. It is served only while the receiver may still read the request through the
+      requests' gate (`alerts.info_requests`).
     """
 
     identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -52,6 +69,10 @@ class Alert(models.Model):
     level_change = models.ForeignKey(
         "borders.ImpactLevelChange", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
     )
+    info_request = models.ForeignKey(
+        "exchange.InformationRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    request_event = models.CharField(max_length=30, blank=True, choices=RequestEvent.choices)
     country = models.ForeignKey("portal.Country", on_delete=models.PROTECT, related_name="+")
     msg_type = models.CharField(max_length=10, choices=AlertType.choices, default=AlertType.ALERT)
     status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.ACTUAL)
@@ -73,11 +94,18 @@ class Alert(models.Model):
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="alert_unsequenced"),
         ]
         constraints = [
-            # An alert is about an incident or about a sector's level, never both nor neither.
+            # An alert is about an incident, a sector's level or a request: one of them, never two
+            # nor none; the event of a request alert is given with it and only with it.
             models.CheckConstraint(
-                condition=(models.Q(incident__isnull=False, sector__isnull=True))
-                | (models.Q(incident__isnull=True, sector__isnull=False)),
-                name="alert_incident_or_sector",
+                condition=(models.Q(incident__isnull=False, sector__isnull=True, info_request__isnull=True))
+                | (models.Q(incident__isnull=True, sector__isnull=False, info_request__isnull=True))
+                | (models.Q(incident__isnull=True, sector__isnull=True, info_request__isnull=False)),
+                name="alert_about_one_thing",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(info_request__isnull=True, request_event="")
+                | (models.Q(info_request__isnull=False) & ~models.Q(request_event="")),
+                name="alert_request_event_with_request",
             ),
         ]
 
@@ -94,11 +122,30 @@ class Alert(models.Model):
 
     @property
     def kind(self):
+        if self.info_request_id:
+            return AlertKind.REQUEST
         return AlertKind.SECTOR_LEVEL if self.sector_id else AlertKind.INCIDENT
 
     @property
     def is_sector_level(self):
         return self.sector_id is not None
+
+    @property
+    def is_request(self):
+        return self.info_request_id is not None
+
+    @property
+    def event_key(self):
+        """What names its event type (`alerts.delivery.EVENT_TYPES`): the kind and the message type,
+        or for a request the kind and what happened to it."""
+        return (self.kind, self.request_event if self.is_request else self.msg_type)
+
+    @property
+    def about(self):
+        """The incident, sector or request the alert is about (what the audit log names)."""
+        if self.is_request:
+            return self.info_request
+        return self.sector if self.is_sector_level else self.incident
 
     @property
     def is_cancel(self):
@@ -164,6 +211,10 @@ class CancelReason(models.TextChoices):
 
     SHARE_ENDED = "share_ended", _("the share ended before it was sent")
     SECTOR_UNSEEN = "sector_unseen", _("no agreement in force let the country see the sector when it was to be sent")
+    REQUEST_UNSEEN = (
+        "request_unseen",
+        _("the receiving agency could no longer read the request for information when it was to be sent"),
+    )
     SWITCHED_OFF = "switched_off", _("the subscription was switched off")
     GONE = "gone", _("the endpoint answered 410 Gone and the subscription was switched off")
 

@@ -1,7 +1,8 @@
 """Reads of alerts, joined to the gate: what an alert shows of its incident is decided by
 `incidents.access` at the moment of the read, never by what was stored when it was sent; an
 alert of a sector's impact level is served only while its receiver sees the sector at that
-moment (`alerts.levels`)."""
+moment (`alerts.levels`); an alert of a request for information only while its reader may read
+the request at that moment, through the requests' gate (`alerts.info_requests`)."""
 
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts import levels
+from alerts import info_requests, levels
 from alerts.delivery import incident_message
 from alerts.feed import sequence
 from alerts.models import Alert, AlertType, DeliveryState
@@ -19,14 +20,16 @@ from portal.gate import principal_country_id
 
 def alerts_for(principal, now=None):
     """Alerts addressed to the principal's country: its incident alerts (what each may show of
-    its incident is decided when it is read: `alert_page`), and its sector level alerts while it
-    sees their sector now (afterwards they are not served at all, as if missing)."""
+    its incident is decided when it is read: `alert_page`), its sector level alerts while it
+    sees their sector now, and its request alerts while the principal may read the request now
+    (afterwards these two are not served at all, as if missing)."""
     country_id = principal_country_id(principal)
     if country_id is None:
         return Alert.objects.none()
     return (
         Alert.objects.filter(country_id=country_id)
         .filter(levels.still_seen_q(country_id, now))
+        .filter(info_requests.readable_q(principal))
         .select_related("references", "acknowledgement", "sector")
     )
 
@@ -42,15 +45,22 @@ def feed(principal, after=None):
 def alert_page(principal, alerts, now=None):
     """Alerts with what their receiver may see now (`.message`; `.access` for incidents): the
     incident while the share holds, a tombstone afterwards, none in a Cancel; a sector level
-    alert with its content while the receiver sees the sector (`alerts_for` serves no other)."""
+    alert with its content while the receiver sees the sector, a request alert while the
+    principal may read the request (`alerts_for` serves no other; both are checked again here)."""
     country_id = principal_country_id(principal)
     alerts = list(alerts)
-    incident_alerts = access.with_access([a for a in alerts if not a.is_sector_level], country_id, now)
+    incident_alerts = access.with_access(
+        [a for a in alerts if not a.is_sector_level and not a.is_request], country_id, now
+    )
     for alert in incident_alerts:
         alert.message = incident_message(alert, alert.access)
+    readable = info_requests.readable_ids(principal, [a.info_request_id for a in alerts if a.is_request])
     seen = {}
     for alert in alerts:
-        if alert.is_sector_level:
+        if alert.is_request:
+            visible = alert.country_id == country_id and alert.info_request_id in readable
+            alert.message = info_requests.message(alert, visible=visible)
+        elif alert.is_sector_level:
             owner = alert.sector.country_id
             if owner not in seen:
                 seen[owner] = alert.country_id == country_id and levels.sees(country_id, owner, now)
@@ -127,11 +137,22 @@ def dashboard_panel(user):
 
 def ledger_rows(principal, deliveries, now=None):
     """A receiving agency's deliveries with what its ledger may name of each (`.subject`): an
-    incident's reference; a sector's code and new level only while the country sees the sector."""
+    incident's reference; a sector's code and new level only while the country sees the sector;
+    a request's reference and event only while the subscription's agency may read the request."""
     country_id = principal_country_id(principal)
     rows, seen = list(deliveries), {}
+    reads: dict[tuple[int, int], bool] = {}
     for delivery in rows:
         alert = delivery.alert
+        if alert.is_request:
+            agency_id = delivery.subscription.agency_id
+            key = (agency_id, alert.info_request_id)
+            if key not in reads:
+                reads[key] = alert.country_id == country_id and info_requests.agency_reads(*key)
+            delivery.subject = (
+                f"{alert.payload.get('reference', '')}: {alert.get_request_event_display()}" if reads[key] else None
+            )
+            continue
         if not alert.is_sector_level:
             delivery.subject = alert.payload.get("reference", "")
             continue

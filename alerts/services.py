@@ -1,7 +1,8 @@
 """Alerts to partner countries: writing them, and what people do with them.
 
-An alert is written in the transaction that shares (or stops sharing) an incident, or that
-raises a border sector's impact level, with one `AlertDelivery` row for each matching
+An alert is written in the transaction that shares (or stops sharing) an incident, that raises a
+border sector's impact level, or that sends, answers, extends or withdraws a request for
+information (or reminds that its answer is due), with one `AlertDelivery` row for each matching
 subscription; the fan-out task starts once that transaction commits (`alerts.delivery` sends).
 Every service checks its actor.
 """
@@ -28,6 +29,7 @@ from alerts.models import (
     CancelReason,
     Channel,
     DeliveryState,
+    RequestEvent,
     Subscription,
 )
 from incidents import access
@@ -116,6 +118,43 @@ def level_alerts_create(*, change):
     return created
 
 
+def request_alert_create(*, info_request, country_id, event, content, agency_ids, now=None):
+    """Write the alert of an event of a request for information to one of its two countries (call
+    inside the transaction of the service that causes it; `exchange` builds `content`, the
+    request as it stands at the event, and names in `agency_ids` the agencies of `country_id`
+    that may read the request now, by the requests' gate). Each active subscription of those
+    agencies gets a delivery: a subscription's filters are of incidents and sectors and do not
+    apply. The first alert of a request to a country is an Alert, the next ones Updates of it, a
+    withdrawal a Cancel; each references the one before. What is served of it later is decided
+    when it is read or sent (`alerts.info_requests`)."""
+    previous = Alert.objects.filter(info_request=info_request, country_id=country_id).order_by("-id").first()
+    if event == RequestEvent.WITHDRAWN:
+        msg_type = AlertType.CANCEL
+    else:
+        msg_type = AlertType.ALERT if previous is None else AlertType.UPDATE
+    alert = Alert.objects.create(
+        info_request=info_request,
+        request_event=event,
+        country_id=country_id,
+        msg_type=msg_type,
+        references=previous,
+        status=AlertStatus.ACTUAL,
+        sent_at=now or timezone.now(),
+        payload={"reference": content["reference"], "request": content},
+    )
+    subscriptions = Subscription.objects.filter(
+        agency_id__in=list(agency_ids), agency__country_id=country_id, agency__is_active=True, is_active=True
+    ).order_by("pk")
+    deliveries = [
+        AlertDelivery(alert=alert, subscription=subscription, next_attempt_at=alert.sent_at)
+        for subscription in subscriptions
+    ]
+    if deliveries:
+        AlertDelivery.objects.bulk_create(deliveries)
+        enqueue_on_commit("alerts.tasks.send_alert", alert.pk)
+    return alert
+
+
 def level_deliveries_end(*, agreement_id, now=None):
     """After a change to an agreement (inside its transaction): the level alerts not sent yet to
     a party that no longer sees the other's sectors are not sent (the send checks again anyway;
@@ -182,7 +221,8 @@ def redeliver(*, delivery, actor, request=None):
     """The button on a dead letter: try again from the start of the schedule. Administrators of
     the receiving agency (their subscription), and supervisors and administrators of the agency
     that reported the incident (their alert), may press it; for a sector's level, the supervisors
-    and administrators of the sector's country."""
+    and administrators of the sector's country; for a request for information, the receiving
+    agency's administrators only (the portal tells its parties; neither sends the alert)."""
     delivery = (
         # Only the delivery row is locked: its alert's incident or sector is an outer join now.
         AlertDelivery.objects.select_for_update(of=("self",))
@@ -191,7 +231,9 @@ def redeliver(*, delivery, actor, request=None):
     )
     receiver = administers(actor, delivery.subscription.agency_id)
     alert = delivery.alert
-    if alert.is_sector_level:
+    if alert.is_request:
+        sender = False
+    elif alert.is_sector_level:
         agency = getattr(actor, "agency", None)
         sender = (
             agency is not None
@@ -214,7 +256,7 @@ def redeliver(*, delivery, actor, request=None):
     audit.record(
         "alert.redelivered",
         actor=actor,
-        obj=alert.sector if alert.is_sector_level else alert.incident,
+        obj=alert.about,
         request=request,
         details={"delivery": delivery.pk},
     )
@@ -245,7 +287,7 @@ def acknowledge(*, alert, principal, request=None):
         audit.record(
             "alert.acknowledged",
             actor=principal,
-            obj=alert.sector if alert.is_sector_level else alert.incident,
+            obj=alert.about,
             request=request,
             details={"alert": str(alert.identifier)},
         )

@@ -1,12 +1,10 @@
-"""Demo single points of contact of the demo countries and requests for information from
-Lithuania to Poland (loaded by `manage.py load_demo`, after the agreements and incidents)."""
+"""Demo single points of contact of the demo countries, a hit/no-hit check by Lithuania of a Polish
+lorry's plate, and requests for information from Lithuania to Poland: one open on its clock (from
+that hit), one answered (loaded by `manage.py load_demo`, after the agreements and incidents)."""
 
-import datetime
-
-from django.utils import timezone
-
-from exchange import selectors, services
-from exchange.models import InformationRequest, LegalBasis, SinglePointOfContact
+from exchange import hits, selectors, services
+from exchange.models import Hit, InformationRequest, LegalBasis, SinglePointOfContact
+from incidents.demo import SHOWCASE_PLATES
 from incidents.models import Incident
 from portal.models import Agency, Country, User
 
@@ -51,6 +49,22 @@ def load(stdout=None):
     requests = 0 if InformationRequest.objects.filter(requesting_country_id="LT").exists() else _requests()
     if stdout is not None:
         stdout.write(f"Information exchange: {spocs} single points of contact, {requests} requests created.")
+        pl, lt = SHOWCASE_PLATES["PL"]["value"], SHOWCASE_PLATES["LT"]["value"]
+        stdout.write(f"  Try a hit/no-hit check: plate {pl} (PL) as lt-sbgs.liaison, plate {lt} (LT) as pl-sg.liaison.")
+
+
+def _hit_on_the_lorry(sender):
+    """Lithuania's check of the Polish lorry's plate, and its hit on the Polish incident that holds
+    it (None if the incidents were loaded before the plate was part of the demo)."""
+    plate = SHOWCASE_PLATES["PL"]
+    result = hits.hit_check(
+        actor=sender,
+        kind=plate["kind"],
+        value=plate["value"],
+        country=plate["country"],
+        purpose="Lorry suspected of carrying cigarettes through Kalvarija.",
+    )
+    return Hit.objects.filter(search=result.check, holder_country_id="PL").order_by("pk").first()
 
 
 def _requests():
@@ -59,18 +73,20 @@ def _requests():
     receiver = _person("PL-SG", is_liaison=True)
     agreement = selectors.agreements_in_force_between(lithuania, poland).first()
     linked = Incident.objects.visible_to(sender).filter(country_id="LT").order_by("-occurred_at")[:1]
+    plate = SHOWCASE_PLATES["PL"]
     urgent = services.request_send(
         actor=sender,
         requested_country=poland,
         subject="Owner of a lorry seen at Kalvarija",
         sought="The registered keeper of the lorry and its trailer, and crossings in the last 30 days.",
         purpose="Investigation of smuggling of cigarettes across the LT-PL border.",
-        identifiers=[{"kind": "plate", "value": "WPR 4471K", "country": "PL"}],
+        identifiers=[plate],
         linked_incidents=list(linked),
         legal_basis=LegalBasis.AGREEMENT if agreement else LegalBasis.DIRECTIVE,
         agreement=agreement,
         urgent=True,
         directly_accessible=True,
+        hit=_hit_on_the_lorry(sender),
     )
     answered = services.request_send(
         actor=sender,
@@ -85,9 +101,10 @@ def _requests():
     services.request_answer(
         request=answered,
         actor=receiver,
-        kind="partial",
-        text="Two port calls in Gdansk (see the attached list to follow).",
-        follows="The calls at Gdynia, from the port authority.",
-        follows_by=timezone.now() + datetime.timedelta(days=2),
+        kind="full",
+        text=(
+            "Three port calls in the last three months: Gdansk on 2 and 23 of last month, Gdynia on the 9th "
+            "of this month, each with a cargo of diesel fuel declared to customs."
+        ),
     )
     return len([urgent, answered])

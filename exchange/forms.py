@@ -196,6 +196,14 @@ class AnswerForm(forms.Form):
     files = MultipleFileField(label=_("Files"), required=False)
     files_personal = forms.BooleanField(label=_("The files show or name a person"), required=False, initial=True)
 
+    def __init__(self, *args, personal_data_allowed=True, **kwargs):
+        """Without a clause that lets the answering country give personal data, the form asks
+        for none: no personal-data field, and no file may be marked as showing a person."""
+        super().__init__(*args, **kwargs)
+        if not personal_data_allowed:
+            del self.fields["personal_data"]
+            del self.fields["files_personal"]
+
     def attachments(self):
         personal = self.cleaned_data.get("files_personal", False)
         return [(upload, personal) for upload in self.cleaned_data.get("files") or []]

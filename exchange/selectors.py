@@ -6,7 +6,10 @@ Who sees a request (`requests_visible_to`, the one gate of every page):
 - on the requested side, the country's SPOC agency and the agency the SPOC routed it to.
 Other agencies of the two countries do not see it (need to know), and no third country ever does.
 Among people, liaison officers and supervisors of those agencies see it, and the person who sent
-it; a partner system (API key) of those agencies sees it, its scopes decide the rest.
+it; a partner system (API key) of those agencies sees it, its scopes decide the rest (the API
+reads with `requests:read`; sending, answering, extending and withdrawing need `requests:write`,
+`acts_on_requests`). The alerts pushed to an agency's webhooks read as its partner systems do
+(`AgencySystems`).
 
 Personal data of an answer is shown to the requesting side only while a clause of an agreement in
 force between the two countries lets the requested country share personal data with it, as the
@@ -34,13 +37,28 @@ from exchange.models import (
 )
 from incidents.models import Incident
 from portal.gate import principal_country_id
-from portal.models import Agency
+from portal.models import Agency, APIScope
 
 REQUESTING, RECEIVING = "requesting", "receiving"
 
 
+class AgencySystems:
+    """The partner systems of one agency as a reader: what its webhook subscriptions are pushed
+    of a request is what any of its API keys could read of it (the gate reads it as a key)."""
+
+    is_authenticated = True
+    is_active = True
+    is_system = True
+    api_key = None
+    pk = None
+
+    def __init__(self, agency):
+        self.agency = agency
+        self.agency_id = agency.pk
+
+
 def _is_person(principal):
-    return getattr(principal, "api_key", None) is None
+    return getattr(principal, "api_key", None) is None and not getattr(principal, "is_system", False)
 
 
 def handles_requests(principal):
@@ -120,15 +138,29 @@ def requesting_agency_ids(info_request):
     return ids
 
 
+def acts_on_requests(principal):
+    """Who sends, answers, extends and withdraws requests: liaison officers and supervisors, and
+    the partner systems of an active agency whose key has the scope `requests:write`."""
+    if _is_person(principal):
+        return handles_requests(principal)
+    api_key = getattr(principal, "api_key", None)
+    return (
+        api_key is not None
+        and principal_country_id(principal) is not None
+        and APIScope.REQUESTS_WRITE in api_key.scopes
+    )
+
+
 def may_receive(principal, info_request):
     """Whether the principal answers, extends and is told about the request (receiving side)."""
-    return handles_requests(principal) and principal.agency_id in receiving_agency_ids(info_request)
+    return acts_on_requests(principal) and principal.agency_id in receiving_agency_ids(info_request)
 
 
 def may_withdraw(principal, info_request):
-    return (
-        handles_requests(principal) and principal.agency_id == info_request.requesting_agency_id
-    ) or principal.pk == info_request.requester_id
+    """The requesting agency's people and systems who act on requests, and the person who sent it."""
+    if acts_on_requests(principal) and principal.agency_id == info_request.requesting_agency_id:
+        return True
+    return _is_person(principal) and principal.pk is not None and principal.pk == info_request.requester_id
 
 
 def may_route(principal, info_request):

@@ -3,7 +3,11 @@ contact, requests for information, their routing, extensions, answers and withdr
 sweep that reminds and escalates as time limits near and pass.
 
 Each service checks who acts and the request's state, writes the audit log and tells the other
-side. `http_request` is the page's request, for the audit log (`request` is the request for
+side: its people by notification, its partner systems by an alert written in the same
+transaction (`exchange.request_alerts`: received, answered, extended, withdrawn, and the
+reminder that an answer is due soon). People act by their roles, partner systems by the scope
+`requests:write` of their key (`selectors.acts_on_requests`); only people route. `http_request`
+is the page's (or the API call's) request, for the audit log (`request` is the request for
 information). Deadline reminders: the receiving side is reminded once when less than a quarter
 of the legal time limit is left before the answer is due (2 hours of 8, 18 hours of 3 days, 42
 hours of 7 days); once the request is overdue, the receiving agencies' supervisors and the
@@ -21,7 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange import selectors
+from alerts.models import RequestEvent
+from exchange import request_alerts, selectors
 from exchange.models import (
     AnswerAttachment,
     AnswerKind,
@@ -54,6 +59,11 @@ def _person(actor):
 
 def _label(actor):
     return actor.get_username()
+
+
+def _user(actor):
+    """The person behind an action, or None for a partner system (its label names the key)."""
+    return actor if _person(actor) else None
 
 
 def _detail_url(info_request):
@@ -174,7 +184,7 @@ def _next_reference(country, year):
 
 
 def _check_sender(actor):
-    if not _person(actor) or not selectors.handles_requests(actor):
+    if not selectors.acts_on_requests(actor):
         raise PermissionDenied(_("Only liaison officers and supervisors send requests for information."))
     if not actor.agency.is_active:
         raise PermissionDenied(_("Your account belongs to no active agency."))
@@ -256,6 +266,9 @@ def request_send(
         errors["legal_basis"] = _("Choose the legal basis.")
     if hit is not None and hit.search.searching_country_id != own.pk:
         errors["hit"] = _("This hit is not from a check of your country.")
+    elif hit is not None and requested_country is not None and hit.holder_country_id != requested_country.pk:
+        # A request follows a hit to its holder only: another country never learns the reference.
+        errors["hit"] = _("This hit is on the data of another country than the one you ask.")
     # Every wrong field at once: the identifiers and the links are checked with the rest.
     wanted, incidents = [], []
     try:
@@ -273,7 +286,7 @@ def request_send(
         reference=_next_reference(own, now.year),
         requesting_country=own,
         requesting_agency=actor.agency,
-        requester=actor,
+        requester=_user(actor),
         requester_label=_label(actor),
         requested_country=requested_country,
         routed_to=spoc.agency,
@@ -319,6 +332,7 @@ def request_send(
         _("Request for information %(ref)s from %(country)s") % {"ref": info_request.reference, "country": own},
         _("Answer due %(due)s.") % {"due": timezone.localtime(info_request.due_at).strftime("%Y-%m-%d %H:%M")},
     )
+    request_alerts.announce(info_request, RequestEvent.RECEIVED, now=now)
     return info_request
 
 
@@ -370,7 +384,7 @@ def request_extend(*, request, actor, due_at, reason, http_request=None):
     """The receiving side asks for more time: a later time limit and the reason, kept as a
     `RequestExtension`. The reminder and the escalation start again for the new limit."""
     info_request = _locked(request)
-    if not _person(actor) or not selectors.may_receive(actor, info_request):
+    if not selectors.may_receive(actor, info_request):
         raise PermissionDenied(_("Only the receiving side extends the time limit."))
     _check_open(info_request)
     errors = {}
@@ -389,7 +403,7 @@ def request_extend(*, request, actor, due_at, reason, http_request=None):
         previous_due_at=info_request.due_at,
         due_at=due_at,
         reason=reason.strip(),
-        asked_by=actor,
+        asked_by=_user(actor),
         asked_by_label=_label(actor),
         asked_at=timezone.now(),
     )
@@ -412,6 +426,9 @@ def request_extend(*, request, actor, due_at, reason, http_request=None):
         _("More time asked for %(ref)s") % {"ref": info_request.reference},
         _("New time limit %(due)s: %(reason)s")
         % {"due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"), "reason": extension.reason},
+    )
+    request_alerts.announce(
+        info_request, RequestEvent.EXTENDED, previous_due_at=extension.previous_due_at, now=extension.asked_at
     )
     return extension
 
@@ -475,7 +492,7 @@ def request_answer(
     country give personal data to the requesting one. `attachments`: uploads, or (upload,
     personal_data) pairs."""
     info_request = _locked(request)
-    if not _person(actor) or not selectors.may_receive(actor, info_request):
+    if not selectors.may_receive(actor, info_request):
         raise PermissionDenied(_("Only the receiving side answers a request."))
     _check_open(info_request)
     text, follows, refusal_text = (text or "").strip(), (follows or "").strip(), (refusal_text or "").strip()
@@ -522,7 +539,7 @@ def request_answer(
         refusal_ground=refusal_ground,
         refusal_text=refusal_text,
         personal_data=personal_data,
-        answered_by=actor,
+        answered_by=_user(actor),
         answered_by_label=_label(actor),
         answered_at=now,
     )
@@ -568,6 +585,7 @@ def request_answer(
         AnswerKind.REFUSAL: _("%(ref)s was refused"),
     }
     _tell_requesting(info_request, titles[AnswerKind(kind)] % {"ref": info_request.reference})
+    request_alerts.announce(info_request, RequestEvent.ANSWERED, answer=answer, now=now)
     return answer
 
 
@@ -575,7 +593,7 @@ def request_answer(
 def request_withdraw(*, request, actor, reason="", http_request=None):
     """The requesting agency (or the person who sent it) withdraws an open request."""
     info_request = _locked(request)
-    if not _person(actor) or not selectors.may_withdraw(actor, info_request):
+    if not selectors.may_withdraw(actor, info_request):
         raise PermissionDenied(_("Only the requesting agency withdraws a request."))
     _check_open(info_request)
     info_request.status = RequestStatus.WITHDRAWN
@@ -589,6 +607,7 @@ def request_withdraw(*, request, actor, reason="", http_request=None):
         details={"reason": (reason or "").strip()},
     )
     _tell_receiving(info_request, _("%(ref)s was withdrawn") % {"ref": info_request.reference}, (reason or "").strip())
+    request_alerts.announce(info_request, RequestEvent.WITHDRAWN, now=info_request.closed_at)
     return info_request
 
 
@@ -619,7 +638,8 @@ def time_limit_seconds(info_request):
 
 def requests_sweep_deadlines(now=None):
     """Beat, tidy-up only (pages compute the clock at the read): remind the receiving side once
-    when a quarter of the time limit is left, and once overdue, tell the receiving agencies'
+    when a quarter of the time limit is left (its people by notification, its partner systems by
+    a `request.deadline_approaching` alert), and once overdue, tell the receiving agencies'
     supervisors and the requesting side. Each request is claimed by a conditional UPDATE of
     `reminded_at` / `escalated_at`, so two sweeps never tell twice. Returns (reminded, escalated)."""
     now = now or timezone.now()
@@ -636,7 +656,9 @@ def requests_sweep_deadlines(now=None):
 
 @transaction.atomic
 def _remind(pk, now):
-    if not InformationRequest.objects.filter(pk=pk, reminded_at__isnull=True).update(reminded_at=now):
+    # Still open: a request answered or withdrawn since the sweep read it is due no more.
+    claimed = InformationRequest.objects.filter(pk=pk, reminded_at__isnull=True, status__in=RequestStatus.open())
+    if not claimed.update(reminded_at=now):
         return False
     info_request = InformationRequest.objects.select_related("requested_country").get(pk=pk)
     audit.record("exchange.request_reminded", obj=info_request, details={"due_at": info_request.due_at.isoformat()})
@@ -645,6 +667,7 @@ def _remind(pk, now):
         _("%(ref)s is due soon") % {"ref": info_request.reference},
         _("The answer is due %(due)s.") % {"due": timezone.localtime(info_request.due_at).strftime("%Y-%m-%d %H:%M")},
     )
+    request_alerts.announce(info_request, RequestEvent.DEADLINE_APPROACHING, now=now)
     return True
 
 

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from exchange import selectors, services
+from exchange.downloads import attachment_response
 from exchange.forms import (
     AnswerForm,
     ExtendForm,
@@ -119,7 +119,9 @@ def request_create(request):
                     },
                 )
                 return redirect("exchange:request_detail", info_request.pk)
-    return render(request, "exchange/request_form.html", {"form": form, "identifiers": identifiers})
+    # The hit the request follows, named on the form (only one of a check by the reader's country).
+    hit = selectors.hit_of_own_country(request.user, form["hit"].value())
+    return render(request, "exchange/request_form.html", {"form": form, "identifiers": identifiers, "hit": hit})
 
 
 @login_required
@@ -184,7 +186,8 @@ def request_answer(request, pk):
     )
     if refused:
         return refused
-    form = AnswerForm(request.POST or None, request.FILES or None)
+    allowed = selectors.personal_data_allowed(info_request)
+    form = AnswerForm(request.POST or None, request.FILES or None, personal_data_allowed=allowed)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         answer = _run(
@@ -198,7 +201,7 @@ def request_answer(request, pk):
             follows_by=data["follows_by"],
             refusal_ground=data["refusal_ground"],
             refusal_text=data["refusal_text"],
-            personal_data=data["personal_data"],
+            personal_data=data.get("personal_data", ""),
             attachments=form.attachments(),
             http_request=request,
         )
@@ -212,7 +215,7 @@ def request_answer(request, pk):
             "info_request": info_request,
             "form": form,
             "clock": selectors.request_clock(info_request),
-            "personal_data_allowed": selectors.personal_data_allowed(info_request),
+            "personal_data_allowed": allowed,
         },
     )
 
@@ -309,20 +312,7 @@ def request_withdraw(request, pk):
 def attachment_download(request, pk, attachment_pk):
     """Files of answers are reached only through their request, after the same gate; files
     that show or name a person only while a clause allows it."""
-    info_request = selectors.request_get(request.user, pk)
-    attachment = selectors.attachment_get(request.user, info_request, attachment_pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    services.request_read_record(
-        actor=request.user, request=info_request, action="exchange.attachment_downloaded", http_request=request
-    )
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(request, request.user, pk, attachment_pk)
 
 
 # --- Single points of contact ------------------------------------------------------------------

@@ -36,6 +36,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from alerts.feed import item as feed_item
 from incidents.gate import open_at, open_q
 from incidents.models import PERSONAL_FIELDS
 
@@ -294,18 +295,9 @@ def alert_message(alert, access):
             or getattr(alert, "end_reason", None)
             or share_end_reason(alert.incident_id, alert.country_id)
         )
-    return {
-        "identifier": str(alert.identifier),
-        "sent": alert.sent_at.isoformat(),
-        "status": alert.status,
-        "msg_type": alert.msg_type,
-        "scope": "Restricted",
-        "references": str(alert.references.identifier) if alert.references_id else None,
-        "addressee": alert.country_id,
-        "reference": alert.payload.get("reference"),
-        "incident": content,
-        "reason": str(reason) if reason else None,
-    }
+    return feed_item(
+        alert, reference=alert.payload.get("reference"), incident=content, reason=str(reason) if reason else None
+    )
 
 
 def alerts_still_seen(alerts, now=None):

@@ -114,6 +114,7 @@ def load(stdout=None):
     ids_rng = random.Random(3779)  # noqa: S311  (its own, so that the incidents stay as they were)
     now = timezone.now()
     created = 0
+    pending = dict(SHOWCASE_PLATES)
     for agency in Agency.objects.filter(country_id__in=SECTORS).exclude(kind="customs").order_by("code"):
         officer = User.objects.filter(agency=agency, is_officer=True).order_by("pk").first()
         supervisor = User.objects.filter(agency=agency, is_supervisor=True).order_by("pk").first()
@@ -143,6 +144,8 @@ def load(stdout=None):
                 person_document_number=f"X{rng.randint(1000000, 9999999)}" if personal else "",
             )
             entries = _demo_identifiers(incident, crossing, ids_rng)
+            if n % 10 >= 2 and (showcase := _showcase_identifier(incident, pending)):
+                entries.append(showcase)
             if entries:
                 services.incident_identifiers_set(incident=incident, identifiers=entries, actor=officer)
             if n % 10 == 0:
@@ -176,6 +179,24 @@ PLATE_FORMATS = {"LT": (3, 3), "PL": (3, 5), "LV": (2, 4), "EE": (3, 3), "FI": (
 # North America, whose check digit is right.
 DEMO_VINS = ("WVWZZZ1KZ6W000317", "WBA3A5C50CF256651", "YV1MS382262190451", "1M8GDM9AXKP042788")
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+
+# The plates the demo's walkthrough checks (README, *Information exchange*): each goes on the first
+# validated tobacco-smuggling incident of its country (one no clause shares automatically), so that
+# the other country's check finds a record it could not read without a request for information.
+SHOWCASE_PLATES = {
+    "PL": {"kind": IdentifierKind.PLATE, "value": "WPR 4471K", "country": "PL"},
+    "LT": {"kind": IdentifierKind.PLATE, "value": "HKN 318", "country": "LT"},
+}
+SHOWCASE_CATEGORY = "smuggling_tobacco"
+
+
+def _showcase_identifier(incident, pending):
+    """The showcase plate of the incident's country, once, for an incident that will be a record
+    (validated, not TLP:RED) of the showcase category; None for any other."""
+    if incident.category != SHOWCASE_CATEGORY or incident.marking == "RED":
+        return None
+    return pending.pop(incident.country_id, None)
 
 
 def _demo_identifiers(incident, crossing, rng):

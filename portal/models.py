@@ -145,6 +145,8 @@ class APIScope(models.TextChoices):
     TRAINING_READ = "training:read", _("Read joint patrols, exercises and programmes")
     BORDERS_READ = "borders:read", _("Read border sectors and crossing points")
     EXCHANGE_SEARCH = "exchange:search", _("Run hit/no-hit checks")
+    REQUESTS_READ = "requests:read", _("Read requests for information sent and received")
+    REQUESTS_WRITE = "requests:write", _("Send, answer, extend and withdraw requests for information")
 
 
 def validate_scopes(value):

@@ -377,6 +377,10 @@ SPECTACULAR_SETTINGS = {
         "TLPEnum": "portal.choices.TLP",
         "ActivityStatusEnum": "training.models.ActivityStatus",
         "CorrectiveActionStatusEnum": "training.models.ActionStatus",
+        "RequestStatusEnum": "exchange.models.RequestStatus",
+        "AnswerKindEnum": "exchange.models.AnswerKind",
+        "RefusalGroundEnum": "exchange.models.RefusalGround",
+        "LegalBasisEnum": "exchange.models.LegalBasis",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

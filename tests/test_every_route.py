@@ -108,6 +108,7 @@ PARAMETERS = {
     "api/v1/borders/crossings/": {"pk": "crossing"},
     "basemap/": {"layer": "basemap_layer"},
     "exchange/requests/": {"pk": "info_request", "attachment_pk": "answer_attachment"},
+    "api/v1/exchange/requests/": {"pk": "info_request", "attachment_pk": "answer_attachment"},
 }
 
 # Pages only the incident's owner may open, whoever else sees the incident itself.

@@ -2,10 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,7 +22,7 @@ from agreements.api.serializers import (
 from agreements.downloads import document_response
 from agreements.models import Agreement
 from agreements.uploads import DOCUMENT_TYPES
-from portal.api.common import FORBIDDEN, INVALID, INVALID_PAGE, NOT_FOUND, call_service
+from portal.api.common import FORBIDDEN, INVALID, INVALID_PAGE, NOT_FOUND, AnyAccept, call_service, file_responses
 from portal.api.permissions import PEOPLE_ONLY
 from portal.gate import principal_group_id
 from portal.models import APIScope
@@ -68,16 +67,6 @@ def _detail(agreement, request):
     if agreement is None:
         raise exceptions.NotFound
     return AgreementDetailOut(agreement, context={"request": request}).data
-
-
-class _AnyAccept(BaseContentNegotiation):
-    """Files are served whatever the client accepts; errors are still rendered as JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class AgreementListCreate(GenericAPIView):
@@ -221,21 +210,11 @@ class DocumentDownload(APIView):
     """The file of one document version, after the same access check as the agreement."""
 
     required_scopes = READ
-    content_negotiation_class = _AnyAccept
+    content_negotiation_class = AnyAccept
 
     @extend_schema(
         summary="Download one version of a document",
-        responses={
-            **{
-                (200, content_type): OpenApiResponse(
-                    OpenApiTypes.BINARY,
-                    description="The file, with its own Content-Type; its SHA-256 is in the agreement's detail.",
-                )
-                for content_type in DOCUMENT_TYPES
-            },
-            **FORBIDDEN,
-            **NOT_FOUND,
-        },
+        responses=file_responses(DOCUMENT_TYPES, "the agreement's detail"),
     )
     def get(self, request, pk, version_id):
         return document_response(request, request.user, pk, version_id)

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.models import AlertKind, AlertStatus, AlertType
+from alerts.models import AlertKind, AlertStatus, AlertType, RequestEvent
 from borders.models import ImpactLevel
 from incidents.models import ShareEnd
 
@@ -56,11 +56,70 @@ class SectorLevelField(serializers.JSONField):
     """The sector content of a level alert (a stored JSON object, documented field by field)."""
 
 
+_MOMENT = {"type": "string", "format": "date-time"}
+_COUNTRY = {"type": "string", "description": "ISO 3166-1 alpha-2."}
+
+# The `request` of a request alert: the request as it stood at the event (built by `exchange`).
+REQUEST_SCHEMA = {
+    "type": "object",
+    "description": "For `kind` `request`: a request for information the receiver's country is a party to, as it "
+    "stood at the event; null for the other kinds. It never holds the text of an answer or of a request: read the "
+    "request at `url` (scope `requests:read`) for that, where personal data is given only while a clause allows it.",
+    "properties": {
+        "id": {"type": "integer", "description": "The request's id in `/api/v1/exchange/requests/`."},
+        "reference": {
+            "type": "string",
+            "description": "The request's reference: RFI-<requesting country>-<year>-<number>.",
+        },
+        "event": {
+            "type": "string",
+            "enum": list(RequestEvent.values),
+            "description": "What happened: `received` (to the requested country), `answered` and `extended` (to "
+            "the requesting country), `deadline_approaching` and `withdrawn` (to the requested country).",
+        },
+        "subject": {"type": "string"},
+        "requesting_country": _COUNTRY,
+        "requested_country": _COUNTRY,
+        "status": {
+            "type": "string",
+            "enum": ["sent", "answered", "partial", "refused", "withdrawn"],
+            "description": "The request's status after the event.",
+        },
+        "urgent": {"type": "boolean"},
+        "sent_at": _MOMENT,
+        "due_at": {**_MOMENT, "description": "When the answer is due (after the event: the new limit once extended)."},
+        "previous_due_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "For `extended`: the time limit before the extension; null otherwise.",
+        },
+        "answer_kind": {
+            "type": ["string", "null"],
+            "enum": ["full", "partial", "refusal", None],
+            "description": "For `answered`: the kind of answer; null otherwise.",
+        },
+        "follows_by": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "For a partial answer: by when the rest follows; null otherwise.",
+        },
+        "url": {"type": "string", "format": "uri", "description": "The request in the API."},
+    },
+}
+
+
+@extend_schema_field(REQUEST_SCHEMA)
+class RequestAlertField(serializers.JSONField):
+    """The request content of a request alert (a stored JSON object, documented field by field)."""
+
+
 class AlertOut(serializers.Serializer):
     """An alert of the pull feed. `kind` says what it is about. For an incident, `incident` is
     the incident as the receiver may see it now; it is null in a Cancel and once the share has
     ended, and `reason` then says why. For a rise in a border sector's impact level, `sector`
-    holds the rise; such an alert is served only while the receiver sees the sector."""
+    holds the rise; such an alert is served only while the receiver sees the sector. For a
+    request for information, `request` says what happened to it; such an alert is served only
+    while the reader may read the request."""
 
     id = serializers.IntegerField()
     cursor = serializers.IntegerField(help_text="The alert's place in the feed (commit order): what `after` takes.")
@@ -69,23 +128,25 @@ class AlertOut(serializers.Serializer):
         source="message.kind",
         choices=AlertKind.choices,
         help_text="`incident`: `incident` is set (or null with a `reason`); `sector_level`: a rise in a border "
-        "sector's impact level, `sector` is set and `incident` null.",
+        "sector's impact level, `sector` is set and `incident` null; `request`: an event of a request for "
+        "information, `request` is set and `incident` and `sector` null.",
     )
     sent = serializers.DateTimeField(source="sent_at")
     status = serializers.ChoiceField(choices=AlertStatus.choices)
     msg_type = serializers.ChoiceField(choices=AlertType.choices)
     references = serializers.UUIDField(source="message.references", allow_null=True)
     reference = serializers.CharField(
-        source="message.reference", help_text="The incident's reference, or the sector's code."
+        source="message.reference", help_text="The incident's reference, the sector's code or the request's reference."
     )
     acknowledged_at = serializers.DateTimeField(source="acknowledgement.at", default=None, allow_null=True)
     incident = serializers.DictField(
         source="message.incident",
         allow_null=True,
         help_text="The incident as the receiver may see it now (what its clause lets it see); null for a "
-        "sector's level.",
+        "sector's level and a request.",
     )
     sector = SectorLevelField(source="message.sector", allow_null=True)
+    request = RequestAlertField(source="message.request", allow_null=True)
     reason = serializers.ChoiceField(
         source="message.reason",
         choices=ShareEnd.choices,
@@ -111,7 +172,9 @@ class AlertFilterIn(serializers.Serializer):
     )
     msg_type = serializers.ChoiceField(choices=AlertType.choices, required=False)
     kind = serializers.ChoiceField(
-        choices=AlertKind.choices, required=False, help_text="Only alerts of incidents, or only of sectors' levels."
+        choices=AlertKind.choices,
+        required=False,
+        help_text="Only alerts of incidents, only of sectors' levels, or only of requests for information.",
     )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
 

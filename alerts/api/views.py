@@ -15,6 +15,13 @@ from portal.api.common import FORBIDDEN, NOT_FOUND
 from portal.api.serializers import ErrorOut
 from portal.models import APIScope
 
+# What each `kind` of the feed's filter keeps.
+KIND_FILTERS = {
+    AlertKind.INCIDENT: {"incident__isnull": False},
+    AlertKind.SECTOR_LEVEL: {"sector__isnull": False},
+    AlertKind.REQUEST: {"info_request__isnull": False},
+}
+
 
 class AlertFeed(APIView):
     """Alerts addressed to the caller's country, in the order they were committed. Pass the
@@ -43,7 +50,7 @@ class AlertFeed(APIView):
         if values.get("msg_type"):
             feed = feed.filter(msg_type=values["msg_type"])
         if values.get("kind"):
-            feed = feed.filter(sector__isnull=values["kind"] == AlertKind.INCIDENT)
+            feed = feed.filter(**KIND_FILTERS[values["kind"]])
         rows = selectors.alert_page(request.user, feed[: values["limit"]])
         services.mark_read(alerts=rows, principal=request.user)
         return Response(

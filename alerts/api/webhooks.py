@@ -14,9 +14,21 @@ from rest_framework import serializers
 
 from alerts.api.serializers import AlertOut
 from alerts.delivery import EVENT_TYPES
-from alerts.models import AlertKind, AlertType
+from alerts.info_requests import EVENT_NAMES
+from alerts.models import AlertKind, AlertType, RequestEvent
 
-INCIDENT, SECTOR = AlertKind.INCIDENT, AlertKind.SECTOR_LEVEL
+INCIDENT, SECTOR, REQUEST = AlertKind.INCIDENT, AlertKind.SECTOR_LEVEL, AlertKind.REQUEST
+# What every request event says of what it carries and when it is served.
+_REQUEST = (
+    " `data.kind` is `request`, `data.incident` and `data.sector` are null, `data.reference` is the request's "
+    "reference and `data.request` holds its id, reference, subject, countries, status, urgency, when it was sent "
+    "and when the answer is due, as they stood at the event; never the text of the request or of an answer (read "
+    "the request at `data.request.url`, scope `requests:read`, where personal data is given only while a clause "
+    "allows it). It goes to every active subscription of the agencies of the country that handle the request (the "
+    "country's single point of contact, and the agency it routed the request to); a subscription's filters are of "
+    "incidents and sectors and do not apply. Nothing is pushed, and the pull feed gives nothing of it, once the "
+    "agency (for the feed: the reader) may no longer read the request."
+)
 WHAT = {
     (
         INCIDENT,
@@ -40,13 +52,29 @@ WHAT = {
     "`sectors` (codes) and map area (overlapping the sector's bounding box) apply, and its minimum severity is "
     "compared with the new level; its categories, which are of incidents, do not. Nothing is pushed once no "
     "agreement in force lets the subscriber's country see the sector, and the pull feed no longer gives it.",
+    (REQUEST, RequestEvent.RECEIVED): "The subscriber's country received a request for information from another "
+    "country's agency: its single point of contact owes an answer by `data.request.due_at`." + _REQUEST,
+    (REQUEST, RequestEvent.ANSWERED): "A request for information the subscriber's agency sent (or its country's "
+    "single point of contact was copied on) was answered: `data.request.answer_kind` is `full`, `partial` (with "
+    "`follows_by`, when the rest follows) or `refusal`." + _REQUEST,
+    (REQUEST, RequestEvent.EXTENDED): "The requested country asked for more time to answer a request for "
+    "information of the subscriber's country: `data.request.due_at` is the new time limit and "
+    "`previous_due_at` the one before." + _REQUEST,
+    (REQUEST, RequestEvent.DEADLINE_APPROACHING): "The answer to a request for information the subscriber's "
+    "country received is due soon: a quarter of the legal time limit is left (2 hours of 8, 18 hours of 3 days, "
+    "42 hours of 7 days). Sent once per time limit; an extension starts it again." + _REQUEST,
+    (REQUEST, RequestEvent.WITHDRAWN): "The requesting country withdrew a request for information the subscriber's "
+    "country received: no answer is owed any more. `data.msg_type` is `Cancel` and `data.references` the "
+    "identifier of the country's previous alert of the request. The earlier alerts stay readable, as the request "
+    "does." + _REQUEST,
 }
 
-LABELS = {
+LABELS: dict[tuple[str, str], str] = {
     (INCIDENT, AlertType.ALERT): AlertType.ALERT.label,
     (INCIDENT, AlertType.UPDATE): AlertType.UPDATE.label,
     (INCIDENT, AlertType.CANCEL): AlertType.CANCEL.label,
     (SECTOR, AlertType.ALERT): "Border sector impact level raised",
+    **{(REQUEST, event): name for event, name in EVENT_NAMES.items()},
 }
 
 # Request headers of every push (`alerts.delivery._post`), as OpenAPI parameter objects.

@@ -1,9 +1,11 @@
-"""Pieces every API module shares: calling a service, and the documented error answers."""
+"""Pieces every API module shares: calling a service, the documented error answers, and serving files."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.settings import api_settings
 
 from portal.api.serializers import ErrorOut
@@ -36,3 +38,24 @@ def call_service(service, **kwargs):
         if NON_FIELD_ERRORS in detail:
             detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
         raise serializers.ValidationError(detail) from exc
+
+
+def file_responses(content_types, where):
+    """The documented answers of a download: the file in each of `content_types`, its SHA-256
+    given `where`; 403 and 404 as every read."""
+    described = f"The file, with its own Content-Type; its SHA-256 is in {where}."
+    return {
+        **{(200, kind): OpenApiResponse(OpenApiTypes.BINARY, description=described) for kind in content_types},
+        **FORBIDDEN,
+        **NOT_FOUND,
+    }
+
+
+class AnyAccept(BaseContentNegotiation):
+    """Files are served whatever the client accepts; errors are still rendered as JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -127,26 +127,51 @@ def test_linked_incident_the_sender_cannot_see_is_refused_without_saying_whose(
     assert selectors.linked_incidents_seen_by(partner_liaison, info_request) == [(own.reference, None)]
 
 
-def test_request_may_follow_only_a_hit_of_the_senders_country(send, owner_agency, outsider_agency, make_incident):
+def hit_of(agency, incident, *, holder="PL", reference="R"):
+    """A hit of a check by `agency` on `incident`, held by `holder` under `reference`."""
     from exchange.models import Hit
 
+    check = HitCheck.objects.create(
+        searching_country=agency.country,
+        searching_agency=agency,
+        searcher_label="x",
+        kind="plate",
+        digest="0" * 64,
+        purpose="p",
+    )
+    return Hit.objects.create(search=check, holder_country_id=holder, incident=incident, reference=reference)
+
+
+def test_request_may_follow_only_a_hit_of_the_senders_country(send, owner_agency, outsider_agency, make_incident):
     incident = make_incident()
-
-    def hit_of(agency):
-        check = HitCheck.objects.create(
-            searching_country=agency.country,
-            searching_agency=agency,
-            searcher_label="x",
-            kind="plate",
-            digest="0" * 64,
-            purpose="p",
-        )
-        return Hit.objects.create(search=check, holder_country_id="LT", incident=incident, reference="R")
-
-    own, foreign = hit_of(owner_agency), hit_of(outsider_agency)
+    own, foreign = hit_of(owner_agency, incident), hit_of(outsider_agency, incident)
     assert send(hit=own).hit == own
     with pytest.raises(ValidationError, match="not from a check of your country"):
         send(hit=foreign)
+
+
+def test_request_pages_name_the_hit_only_to_the_country_that_holds_it(
+    send, owner_agency, outsider_agency, owner_liaison, partner_liaison, outsider_liaison, make_incident, signed_in
+):
+    incident = make_incident()
+    hit = hit_of(owner_agency, incident, holder="PL", reference="PL-SG-2026-000777")
+    new = reverse("exchange:request_create")
+    assert hit.reference in signed_in(owner_liaison).get(new, {"hit": hit.pk}).content.decode()
+    # Another country's check is no hit to follow: the form names none.
+    foreign = hit_of(outsider_agency, incident, holder="PL", reference="PL-SG-2026-000778")
+    lt = signed_in(owner_liaison)
+    assert foreign.reference not in lt.get(new, {"hit": foreign.pk}).content.decode()
+    refused = lt.post(new, {"hit": foreign.pk, "identifiers-TOTAL_FORMS": "0", "identifiers-INITIAL_FORMS": "0"})
+    assert refused.status_code == 200 and foreign.reference not in refused.content.decode()
+
+    def page(user, info_request):
+        return signed_in(user).get(reverse("exchange:request_detail", args=[info_request.pk])).content.decode()
+
+    assert hit.reference in page(partner_liaison, send(hit=hit))
+    # A request follows a hit to its holder only: PL's reference never goes to another country.
+    with pytest.raises(ValidationError, match="another country than the one you ask"):
+        send(hit=hit, requested_country=outsider_agency.country)
+    assert not InformationRequest.objects.filter(hit=hit, requested_country=outsider_agency.country).exists()
 
 
 # --- Time limits and their clocks ----------------------------------------------------------------
@@ -478,6 +503,28 @@ def test_new_request_form_is_prefilled_and_sends(spocs, owner_liaison, signed_in
     info_request = InformationRequest.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/{info_request.pk}/")
     assert info_request.due_at - info_request.sent_at == datetime.timedelta(hours=8)
+
+
+def test_answer_page_asks_for_personal_data_only_where_a_clause_allows_it(
+    send, partner_liaison, owner_liaison, lt_pl_in_force, signed_in
+):
+    """Without a clause that lets PL give LT personal data, the form has no personal-data field
+    and no "shows a person" box: a file is sent as one that names nobody."""
+    info_request = send()
+    pl = signed_in(partner_liaison)
+    url = reverse("exchange:request_answer", args=[info_request.pk])
+    form = pl.get(url).context["form"]
+    assert "personal_data" not in form.fields and "files_personal" not in form.fields
+    sent = pl.post(url, {"kind": "full", "text": "Keeper: a leasing firm.", "files": [_pdf()]})
+    assert sent.status_code == 302
+    [attachment] = info_request.answers.get().attachments.all()
+    assert attachment.personal_data is False
+    assert (
+        signed_in(owner_liaison)
+        .get(reverse("exchange:request_attachment", args=[info_request.pk, attachment.pk]))
+        .status_code
+        == 200
+    )
 
 
 def test_answer_extend_route_and_withdraw_pages(send, owner_liaison, partner_liaison, signed_in):

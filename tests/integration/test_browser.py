@@ -1,4 +1,5 @@
-"""In Chromium: sign in with password and TOTP code, and see the dashboard."""
+"""In Chromium: sign in with password and TOTP code, and see the dashboard; and the flows that
+cross from one country to another (agreements, incidents, patrols, information exchange)."""
 
 import os
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from borders import services as borders
-from tests.conftest import PASSWORD, PDF_BYTES, chromium_path, current_code, require
+from tests.conftest import PASSWORD, PDF_BYTES, chromium_path, current_code, lt_to_pl_clause, require
 from tests.factories import TOTPDeviceFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
@@ -296,3 +297,119 @@ def test_liaison_plans_a_joint_patrol_and_the_partner_officer_sees_it_in_the_cal
     if day.month != timezone.localdate().month:
         page.get_by_role("link", name="Next →").click()
     assert page.locator("a.calendar-item", has_text="Neris river night watch").count() == 0
+
+
+PLATE = {"kind": "plate", "value": "WPR 4471K", "country": "PL"}
+
+
+@pytest.fixture
+def exchange_people(
+    make_agreement, make_incident, lithuania, owner_liaison, partner_liaison, partner_officer, partner_supervisor
+):
+    """LT and PL name their border guards as single points of contact; an LT-PL MoU in force lets
+    LT check PL's incidents for plates (and shares no tobacco smuggling); a validated PL incident
+    holds a lorry's plate."""
+    from django.core.cache import cache
+
+    from exchange import services as exchange
+    from incidents import services as incidents
+    from portal.models import Country
+
+    poland = Country.objects.get(pk="PL")
+    clause = lt_to_pl_clause(
+        lithuania, provider=poland, receiver=lithuania, categories=["document_fraud"], hit_no_hit_kinds=["plate"]
+    )
+    agreement = make_agreement("in_force", clause=clause, reference="MoU/LT-PL/2026/11")
+    for liaison in (owner_liaison, partner_liaison):
+        exchange.spoc_set(actor=liaison, agency=liaison.agency, languages=["en"], email="spoc@example.org")
+    incident = make_incident(
+        "submitted",
+        reporter=partner_officer,
+        category="smuggling_tobacco",
+        description="Cigarettes under a load of timber",
+        border_sector="Budzisko",
+        identifiers=[PLATE],
+    )
+    incident = incidents.incident_validate(incident=incident, actor=partner_supervisor)
+    cache.clear()  # the hourly counters of hit/no-hit checks outlive other tests' databases
+    devices = {user.username: TOTPDeviceFactory(user=user) for user in (owner_liaison, partner_liaison)}
+    return agreement, incident, devices
+
+
+def test_hit_on_a_partners_plate_leads_to_a_request_answered_by_its_spoc(
+    exchange_people, owner_liaison, partner_liaison, live_server, page
+):
+    import re
+
+    agreement, incident, devices = exchange_people
+    base = live_server.url
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    # LT's liaison officer checks the plate, typed as it was read off the lorry.
+    sign_in(page, base, owner_liaison, devices[owner_liaison.username])
+    page.get_by_role("link", name="Hit/no-hit check", exact=True).click()
+    page.get_by_label("Kind").select_option("plate")
+    page.get_by_label("Identifier").fill("wpr 4471k")
+    page.get_by_label("Country").select_option("PL")
+    page.get_by_label("Purpose").fill("Lorry suspected of carrying cigarettes through Kalvarija")
+    page.get_by_role("button", name="Check").click()
+    page.get_by_role("heading", name="Result of the check").wait_for()
+    row = page.locator("tr.hit", has_text="Poland (PL)")
+    assert row.locator("td").nth(1).inner_text() == "Hit"
+    assert row.locator("td").nth(2).inner_text() == incident.reference
+    # Only the reference: nothing of the incident, and no way into it.
+    assert page.get_by_role("link", name=incident.reference).count() == 0
+    assert page.get_by_text("Cigarettes under a load of timber").count() == 0
+    assert page.get_by_text("Budzisko").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "exchange-hit.png"), full_page=True)
+
+    # The offer of a request opens the form filled in for PL, the plate and the hit.
+    row.get_by_role("link", name="Request the information").click()
+    page.get_by_role("heading", name="New request for information").wait_for()
+    assert page.locator("#id_requested_country").input_value() == "PL"
+    assert page.locator("#id_identifiers-0-kind").input_value() == "plate"
+    assert page.locator("#id_identifiers-0-value").input_value() == "WPR4471K"
+    assert page.locator("#id_identifiers-0-country").input_value() == "PL"
+    assert page.locator("#id_hit").input_value().isdigit()
+    assert page.get_by_text(f"which found {incident.reference}, held by Poland").is_visible()
+    page.get_by_label("Subject").fill("Keeper of a lorry seen at Kalvarija")
+    page.get_by_label("Information sought").fill("The registered keeper of the lorry and its crossings this month.")
+    page.get_by_label("Purpose").fill("Investigation of cigarette smuggling across the LT-PL border.")
+    page.get_by_label("Legal basis").select_option("agreement")
+    page.locator("#id_agreement").select_option(str(agreement.pk))
+    page.get_by_label("Urgent").check()
+    assert page.get_by_label("Directly accessible to the receiver").is_checked()
+    page.get_by_role("button", name="Send the request").click()
+    page.get_by_text("was sent; the answer is due").wait_for()
+    reference = page.locator("h1").inner_text().split(" · ")[0]
+    assert re.fullmatch(r"RFI-LT-\d{4}-000001", reference)
+    detail_url = page.url
+
+    # PL's single point of contact receives it on the 8-hour clock of an urgent request.
+    spoc = page.context.browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
+    spoc.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    sign_in(spoc, base, partner_liaison, devices[partner_liaison.username])
+    spoc.get_by_role("link", name="Requests", exact=True).click()
+    spoc.get_by_role("link", name=reference).click()
+    spoc.get_by_role("heading", name=re.compile(reference)).wait_for()
+    assert re.fullmatch(r"due in 7 h \d+ min", spoc.locator(".facts .clock").inner_text())
+    assert spoc.get_by_text("legal limit 8 h 0 min").is_visible()
+    assert spoc.get_by_role("link", name=incident.reference).is_visible()  # its own incident, from the hit
+    spoc.get_by_role("link", name="Answer", exact=True).click()
+    spoc.get_by_label("Full answer").check()
+    answer = "Keeper: Transport Nowak sp. z o.o., Suwalki. Three crossings at Budzisko this month."
+    spoc.get_by_label("Information provided").fill(answer)
+    spoc.get_by_role("button", name="Send the answer").click()
+    spoc.get_by_text("Your answer was sent.").wait_for()
+    spoc.context.close()
+
+    # LT reads the answer; the request is closed.
+    page.goto(detail_url)
+    page.get_by_text(answer).wait_for()
+    facts = page.locator(".facts")
+    assert "Answered" in facts.locator("dd").first.inner_text()
+    assert page.get_by_role("link", name="Answer", exact=True).count() == 0
+    assert not errors, f"console errors (CSP violations show here): {errors}"
+    page.screenshot(path=str(ARTIFACTS / "exchange-answered.png"), full_page=True)

@@ -17,6 +17,7 @@ from rest_framework.relations import ManyRelatedField
 
 from agreements.models import AgreementDocument, AgreementParty, Dispute
 from alerts.models import Alert, AlertAcknowledgement
+from exchange.models import AnswerAttachment, InformationRequest, RequestExtension, RequestIdentifier
 from incidents.models import ShareGrant
 from portal.models import APIScope
 from portal.testing import make_verified
@@ -54,6 +55,7 @@ MODELS = {
     "AckOut": AlertAcknowledgement,
     "AfterActionOut": AfterActionReport,
     "AlertOut": Alert,
+    "AnswerAttachmentOut": AnswerAttachment,
     "AssetOut": Asset,
     "DisputeOut": Dispute,
     "DocumentOut": AgreementDocument,
@@ -67,6 +69,10 @@ MODELS = {
     "PatrolParticipantOut": PatrolParticipant,
     "PatrolReportOut": PatrolReport,
     "PreviewGrantOut": ShareGrant,
+    "RequestDetailOut": InformationRequest,
+    "RequestExtensionOut": RequestExtension,
+    "RequestIdentifierOut": RequestIdentifier,
+    "RequestOut": InformationRequest,
     "TraineeOut": Trainee,
 }
 # Output serializers of dictionaries or plain objects: their nulls are the fields' allow_null,
@@ -78,10 +84,12 @@ NOT_MODELS = {
     "HitCheckOut",
     "HitCountryOut",
     "IdentifierOut",
+    "LinkedIncidentOut",
     "NearestOut",
     "PreviewAlertOut",
     "PreviewOut",
     "PrincipalSerializer",
+    "RequestAnswerOut",
 }
 # Serializers that are query parameters, not bodies (no component of their own).
 PARAMETERS = {
@@ -93,6 +101,7 @@ PARAMETERS = {
     "NearestIn",
     "PreviewIn",
     "ProgrammeFilterIn",
+    "RequestFilterIn",
     "SectorFilterIn",
 }
 

@@ -47,6 +47,34 @@ def test_demo_is_complete_and_idempotent(db, settings):
     assert code.getvalue().strip().isdigit()
 
 
+def test_demo_shows_information_exchange_working(db, settings):
+    from exchange import hits
+    from exchange.models import HitCheck, InformationRequest, SinglePointOfContact
+
+    settings.DEMO_MODE = True
+    call_command("load_demo", stdout=io.StringIO())
+    counts = (SinglePointOfContact.objects.count(), InformationRequest.objects.count(), HitCheck.objects.count())
+    call_command("load_demo", stdout=io.StringIO())
+    assert (
+        SinglePointOfContact.objects.count(),
+        InformationRequest.objects.count(),
+        HitCheck.objects.count(),
+    ) == counts
+
+    assert set(SinglePointOfContact.objects.values_list("country_id", flat=True)) == {"LT", "LV", "EE", "PL", "FI"}
+    open_request = InformationRequest.objects.get(status="sent")
+    assert open_request.urgent and open_request.due_at > timezone.now()
+    assert open_request.hit is not None and open_request.hit.holder_country_id == "PL"
+    assert InformationRequest.objects.get(status="answered").answers.get().kind == "full"
+    # The walkthrough's check: Lithuania finds the Polish lorry's plate under the LT-PL MoU.
+    liaison = User.objects.get(username="lt-sbgs.liaison")
+    result = hits.hit_check(
+        actor=liaison, kind="plate", value="WPR 4471K", country="PL", purpose="Check of the demo walkthrough"
+    )
+    assert {country.country_id: len(country.hits) for country in result.checked if country.hit} == {"PL": 1}
+    assert "LV" in {country.country_id for country in result.checked}  # the LT-LV MoU allows plates too
+
+
 def test_demo_has_joint_work_to_look_at(db, settings):
     from training.models import ActionStatus, Exercise, Patrol, Programme
 

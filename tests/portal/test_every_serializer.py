@@ -165,6 +165,14 @@ def _extend_world(world):
 def _writes(world):
     """(persona, kind, method, path, body) of API writes whose input serializers no read validates."""
     (incident, *_), (alert, *_) = world.objects["incident"], world.objects["alert"]
+    rfi_pl, rfi_lv = world.objects["info_request"]
+    request_body = {
+        "requested_country": "pl",
+        "subject": "Rows of the serializers",
+        "sought": "The keeper",
+        "purpose": "Checking the serializers",
+        "identifiers": [{"kind": "plate", "value": "ROW 123", "country": "LT"}],
+    }
     parties = [
         {"agency": "LT-BG", "liaison_officers": ["lt.liaison"]},
         {"agency": "PL-BG", "liaison_officers": ["pl.liaison"]},
@@ -210,6 +218,29 @@ def _writes(world):
             },
         ),
         (PARTNER, "key", "post", f"/api/v1/alerts/{alert.value}/ack/", None),
+        (
+            PARTNER,
+            "key",
+            "post",
+            "/api/v1/exchange/hits/",
+            {"kind": "plate", "value": "SEC 771", "country": "LT", "purpose": "Rows of the serializers"},
+        ),
+        (OWNER, "key", "post", "/api/v1/exchange/requests/", request_body),
+        (
+            PARTNER,
+            "key",
+            "post",
+            f"/api/v1/exchange/requests/{rfi_pl.value}/extend/",
+            {"due_at": "2099-01-01T00:00:00Z", "reason": "Rows of the serializers"},
+        ),
+        (
+            PARTNER,
+            "key",
+            "post",
+            f"/api/v1/exchange/requests/{rfi_pl.value}/answer/",
+            {"kind": "refusal", "refusal_ground": "investigation", "refusal_text": "Rows of the serializers"},
+        ),
+        (OWNER, "key", "post", f"/api/v1/exchange/requests/{rfi_lv.value}/withdraw/", {"reason": "Rows"}),
     ]
 
 
