@@ -268,6 +268,20 @@ def test_the_holders_spoc_is_told(plate_clause, holder, partner_officer, owner_l
     assert not Notification.objects.filter(user=owner_liaison).exists()
 
 
+def test_a_hit_pushes_nothing_to_the_searching_country(plate_clause, holder, partner_officer, mailoutbox):
+    """A hit travels as its reference in the answer only: no alert (feed, CAP, webhook), no
+    notification and no e-mail reaches the searching country, with content or without."""
+    from alerts.models import Alert
+
+    alerts_before = set(Alert.objects.filter(country_id="PL").values_list("pk", flat=True))
+    check(partner_officer)
+    assert set(Alert.objects.filter(country_id="PL").values_list("pk", flat=True)) == alerts_before
+    assert not Notification.objects.filter(user__agency__country_id="PL").exists()
+    for message in mailoutbox:
+        assert partner_officer.email not in message.to
+        assert DESCRIPTION not in message.body and SECTOR not in message.body
+
+
 def test_no_hit_tells_nobody(plate_clause, holder, partner_officer):
     check(partner_officer, value="ZZZ999")
     assert not Notification.objects.exists()
