@@ -171,7 +171,15 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class AnswerForm(forms.Form):
+class RequestActionForm(forms.Form):
+    """The form of one action on a request (`exchange.views._request_action`)."""
+
+    def __init__(self, *args, info_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.info_request = info_request
+
+
+class AnswerForm(RequestActionForm):
     kind = forms.ChoiceField(label=_("Answer"), choices=AnswerKind.choices, widget=forms.RadioSelect)
     text = forms.CharField(label=_("Information provided"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     follows = forms.CharField(
@@ -196,11 +204,12 @@ class AnswerForm(forms.Form):
     files = MultipleFileField(label=_("Files"), required=False)
     files_personal = forms.BooleanField(label=_("The files show or name a person"), required=False, initial=True)
 
-    def __init__(self, *args, personal_data_allowed=True, **kwargs):
+    def __init__(self, *args, **kwargs):
         """Without a clause that lets the answering country give personal data, the form asks
         for none: no personal-data field, and no file may be marked as showing a person."""
         super().__init__(*args, **kwargs)
-        if not personal_data_allowed:
+        self.personal_data_allowed = selectors.personal_data_allowed(self.info_request)
+        if not self.personal_data_allowed:
             del self.fields["personal_data"]
             del self.fields["files_personal"]
 
@@ -209,21 +218,22 @@ class AnswerForm(forms.Form):
         return [(upload, personal) for upload in self.cleaned_data.get("files") or []]
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(RequestActionForm):
     due_at = forms.DateTimeField(label=_("New time limit"), widget=DATETIME)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class RouteForm(forms.Form):
+class RouteForm(RequestActionForm):
     agency = forms.ModelChoiceField(label=_("Agency that holds the information"), queryset=Agency.objects.none())
     reason = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, info_request, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["agency"]).queryset = selectors.agencies_to_route_to(info_request)
+        field = cast(forms.ModelChoiceField, self.fields["agency"])
+        field.queryset = selectors.agencies_to_route_to(self.info_request)
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(RequestActionForm):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

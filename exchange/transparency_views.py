@@ -67,28 +67,32 @@ def _filename(report, extension):
     return f"transparency-{report.country.pk}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.{extension}"
 
 
-@login_required
-@require_GET
-def report_csv(request):
+# The downloads: how each format is written, and its content type.
+DOWNLOADS = {
+    "csv": (transparency.report_csv, "text/csv; charset=utf-8; header=present"),
+    "pdf": (transparency.report_pdf, "application/pdf"),
+}
+
+
+def _download(request, fmt):
     form, report = _report(request)
     if report is None:
         return render(request, "exchange/transparency.html", {"form": form, "report": None}, status=400)
-    body = transparency.report_csv(report)
-    transparency.transparency_read_record(actor=request.user, report=report, fmt="csv", request=request)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8; header=present")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
+    write, content_type = DOWNLOADS[fmt]
+    body = write(report)
+    transparency.transparency_read_record(actor=request.user, report=report, fmt=fmt, request=request)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(report, fmt)}"'
     return response
+
+
+@login_required
+@require_GET
+def report_csv(request):
+    return _download(request, "csv")
 
 
 @login_required
 @require_GET
 def report_pdf(request):
-    form, report = _report(request)
-    if report is None:
-        return render(request, "exchange/transparency.html", {"form": form, "report": None}, status=400)
-    body = transparency.report_pdf(report)
-    transparency.transparency_read_record(actor=request.user, report=report, fmt="pdf", request=request)
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "pdf")}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _download(request, "pdf")

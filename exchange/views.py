@@ -174,48 +174,57 @@ def _run(form, service, **kwargs):
     return None
 
 
+def _request_action(request, pk, *, may, refusal, form_class, service, arguments, success, template, context=None):
+    """The page of one action on a request (answer, extend, route, withdraw), as the API's
+    `RequestAction`: the side that may not take it is sent back to the request with why; a valid
+    form runs the service, whose errors come back on the form, then returns to the request."""
+    info_request = selectors.request_get(request.user, pk)
+    refused = _refused_here(request, info_request, may(request.user, info_request), refusal)
+    if refused:
+        return refused
+    form = form_class(request.POST or None, request.FILES or None, info_request=info_request)
+    if request.method == "POST" and form.is_valid():
+        done = _run(form, service, request=info_request, actor=request.user, http_request=request, **arguments(form))
+        if done is not None:
+            messages.success(request, success(done))
+            return redirect("exchange:request_detail", info_request.pk)
+    extra = context(info_request, form) if context else {}
+    return render(request, template, {"info_request": info_request, "form": form, **extra})
+
+
+def _with_clock(info_request, form):
+    return {"clock": selectors.request_clock(info_request)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_answer(request, pk):
-    info_request = selectors.request_get(request.user, pk)
-    refused = _refused_here(
-        request,
-        info_request,
-        selectors.may_receive(request.user, info_request),
-        _("Only the receiving side answers a request."),
-    )
-    if refused:
-        return refused
-    allowed = selectors.personal_data_allowed(info_request)
-    form = AnswerForm(request.POST or None, request.FILES or None, personal_data_allowed=allowed)
-    if request.method == "POST" and form.is_valid():
+    def arguments(form):
         data = form.cleaned_data
-        answer = _run(
-            form,
-            services.request_answer,
-            request=info_request,
-            actor=request.user,
-            kind=data["kind"],
-            text=data["text"],
-            follows=data["follows"],
-            follows_by=data["follows_by"],
-            refusal_ground=data["refusal_ground"],
-            refusal_text=data["refusal_text"],
-            personal_data=data.get("personal_data", ""),
-            attachments=form.attachments(),
-            http_request=request,
-        )
-        if answer is not None:
-            messages.success(request, _("Your answer was sent."))
-            return redirect("exchange:request_detail", info_request.pk)
-    return render(
+        return {
+            "kind": data["kind"],
+            "text": data["text"],
+            "follows": data["follows"],
+            "follows_by": data["follows_by"],
+            "refusal_ground": data["refusal_ground"],
+            "refusal_text": data["refusal_text"],
+            "personal_data": data.get("personal_data", ""),
+            "attachments": form.attachments(),
+        }
+
+    return _request_action(
         request,
-        "exchange/request_answer.html",
-        {
-            "info_request": info_request,
-            "form": form,
-            "clock": selectors.request_clock(info_request),
-            "personal_data_allowed": allowed,
+        pk,
+        may=selectors.may_receive,
+        refusal=_("Only the receiving side answers a request."),
+        form_class=AnswerForm,
+        service=services.request_answer,
+        arguments=arguments,
+        success=lambda _answer: _("Your answer was sent."),
+        template="exchange/request_answer.html",
+        context=lambda info_request, form: {
+            **_with_clock(info_request, form),
+            "personal_data_allowed": form.personal_data_allowed,
         },
     )
 
@@ -223,89 +232,50 @@ def request_answer(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_extend(request, pk):
-    info_request = selectors.request_get(request.user, pk)
-    refused = _refused_here(
+    return _request_action(
         request,
-        info_request,
-        selectors.may_receive(request.user, info_request),
-        _("Only the receiving side extends the time limit."),
-    )
-    if refused:
-        return refused
-    form = ExtendForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        extension = _run(
-            form,
-            services.request_extend,
-            request=info_request,
-            actor=request.user,
-            http_request=request,
-            **form.cleaned_data,
-        )
-        if extension is not None:
-            messages.success(request, _("The time limit was extended; the requesting side was told."))
-            return redirect("exchange:request_detail", info_request.pk)
-    return render(
-        request,
-        "exchange/request_extend.html",
-        {"info_request": info_request, "form": form, "clock": selectors.request_clock(info_request)},
+        pk,
+        may=selectors.may_receive,
+        refusal=_("Only the receiving side extends the time limit."),
+        form_class=ExtendForm,
+        service=services.request_extend,
+        arguments=lambda form: form.cleaned_data,
+        success=lambda _extension: _("The time limit was extended; the requesting side was told."),
+        template="exchange/request_extend.html",
+        context=_with_clock,
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_route(request, pk):
-    info_request = selectors.request_get(request.user, pk)
-    refused = _refused_here(
+    return _request_action(
         request,
-        info_request,
-        selectors.may_route(request.user, info_request),
-        _("Only the single point of contact routes a request."),
+        pk,
+        may=selectors.may_route,
+        refusal=_("Only the single point of contact routes a request."),
+        form_class=RouteForm,
+        service=services.request_route,
+        arguments=lambda form: form.cleaned_data,
+        success=lambda routed: _("The request was routed to %(agency)s.") % {"agency": routed.routed_to.name},
+        template="exchange/request_route.html",
     )
-    if refused:
-        return refused
-    form = RouteForm(request.POST or None, info_request=info_request)
-    if request.method == "POST" and form.is_valid():
-        routed = _run(
-            form,
-            services.request_route,
-            request=info_request,
-            actor=request.user,
-            http_request=request,
-            **form.cleaned_data,
-        )
-        if routed is not None:
-            messages.success(request, _("The request was routed to %(agency)s.") % {"agency": routed.routed_to.name})
-            return redirect("exchange:request_detail", info_request.pk)
-    return render(request, "exchange/request_route.html", {"info_request": info_request, "form": form})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_withdraw(request, pk):
-    info_request = selectors.request_get(request.user, pk)
-    refused = _refused_here(
+    return _request_action(
         request,
-        info_request,
-        selectors.may_withdraw(request.user, info_request),
-        _("Only the requesting agency withdraws a request."),
+        pk,
+        may=selectors.may_withdraw,
+        refusal=_("Only the requesting agency withdraws a request."),
+        form_class=WithdrawForm,
+        service=services.request_withdraw,
+        arguments=lambda form: {"reason": form.cleaned_data["reason"]},
+        success=lambda _withdrawn: _("The request was withdrawn."),
+        template="exchange/request_withdraw.html",
     )
-    if refused:
-        return refused
-    form = WithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        withdrawn = _run(
-            form,
-            services.request_withdraw,
-            request=info_request,
-            actor=request.user,
-            reason=form.cleaned_data["reason"],
-            http_request=request,
-        )
-        if withdrawn is not None:
-            messages.success(request, _("The request was withdrawn."))
-            return redirect("exchange:request_detail", info_request.pk)
-    return render(request, "exchange/request_withdraw.html", {"info_request": info_request, "form": form})
 
 
 @login_required
