@@ -50,6 +50,7 @@ from django_ratelimit.core import get_usage
 
 from agreements.selectors import hit_no_hit_providers
 from exchange.models import Hit, HitCheck, InformationRequest, SinglePointOfContact
+from exchange.selectors import is_person
 from incidents import identifiers
 from incidents.models import IdentifierDigest, IncidentStatus
 from portal import audit
@@ -109,16 +110,12 @@ class HitCheckResult:
         return sum(len(result.hits) for result in self.checked)
 
 
-def _is_person(principal):
-    return getattr(principal, "api_key", None) is None
-
-
 def may_check(principal):
     """Officers, supervisors and liaison officers of an active agency; partner systems whose key
     has the scope `exchange:search`."""
     if principal_country_id(principal) is None:
         return False
-    if not _is_person(principal):
+    if not is_person(principal):
         return APIScope.EXCHANGE_SEARCH in principal.api_key.scopes
     return bool(principal.is_officer or principal.is_supervisor or principal.is_liaison)
 
@@ -126,14 +123,14 @@ def may_check(principal):
 def may_see_hits_on_our_data(principal):
     """Liaison officers and supervisors of the holder's country (people, not partner systems)."""
     return (
-        _is_person(principal)
+        is_person(principal)
         and principal_country_id(principal) is not None
         and bool(getattr(principal, "is_liaison", False) or getattr(principal, "is_supervisor", False))
     )
 
 
 def searcher_label(principal):
-    if not _is_person(principal):
+    if not is_person(principal):
         return str(principal)[:200]
     return (principal.get_full_name() or principal.get_username())[:200]
 
@@ -195,7 +192,7 @@ def _validated(principal, kind, value, country, purpose):
 
 def _limit(principal):
     """Count this check against the searcher's hourly limit; TooManyHitChecks when over it."""
-    if _is_person(principal):
+    if is_person(principal):
         who, rate = f"person:{principal.pk}", f"{settings.HIT_CHECKS_PER_HOUR_PERSON}/h"
     else:
         who, rate = f"key:{principal.api_key.pk}", f"{settings.HIT_CHECKS_PER_HOUR_KEY}/h"
@@ -224,7 +221,7 @@ def hit_check(*, actor, kind, value, country=None, purpose, request=None):
     check = HitCheck.objects.create(
         searching_country_id=own,
         searching_agency_id=actor.agency_id,
-        searcher=actor if _is_person(actor) else None,
+        searcher=actor if is_person(actor) else None,
         searcher_label=searcher_label(actor),
         kind=identifier.kind,
         digest=digest,

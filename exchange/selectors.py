@@ -57,14 +57,15 @@ class AgencySystems:
         self.agency_id = agency.pk
 
 
-def _is_person(principal):
+def is_person(principal):
+    """A person signed in, not a partner system (an API key, or an agency's systems as a reader)."""
     return getattr(principal, "api_key", None) is None and not getattr(principal, "is_system", False)
 
 
 def handles_requests(principal):
     """Liaison officers and supervisors of an agency: the people who send and answer requests."""
     return (
-        _is_person(principal)
+        is_person(principal)
         and principal_country_id(principal) is not None
         and bool(getattr(principal, "is_liaison", False) or getattr(principal, "is_supervisor", False))
     )
@@ -79,7 +80,7 @@ def requests_visible_to(principal):
     country_id = principal_country_id(principal)
     if country_id is None:
         return InformationRequest.objects.none()
-    if _is_person(principal) and not handles_requests(principal):
+    if is_person(principal) and not handles_requests(principal):
         own = Q(requester_id=principal.pk)
     else:
         agency_id = principal.agency_id
@@ -87,7 +88,7 @@ def requests_visible_to(principal):
         own = Q(requesting_agency_id=agency_id) | Q(routed_to_id=agency_id)
         if is_spoc:
             own |= Q(requesting_country_id=country_id) | Q(requested_country_id=country_id)
-        if _is_person(principal):
+        if is_person(principal):
             own |= Q(requester_id=principal.pk)
     # The two countries and no other, whatever else the rows say.
     return InformationRequest.objects.filter(own).filter(
@@ -141,7 +142,7 @@ def requesting_agency_ids(info_request):
 def acts_on_requests(principal):
     """Who sends, answers, extends and withdraws requests: liaison officers and supervisors, and
     the partner systems of an active agency whose key has the scope `requests:write`."""
-    if _is_person(principal):
+    if is_person(principal):
         return handles_requests(principal)
     api_key = getattr(principal, "api_key", None)
     return (
@@ -160,7 +161,7 @@ def may_withdraw(principal, info_request):
     """The requesting agency's people and systems who act on requests, and the person who sent it."""
     if acts_on_requests(principal) and principal.agency_id == info_request.requesting_agency_id:
         return True
-    return _is_person(principal) and principal.pk is not None and principal.pk == info_request.requester_id
+    return is_person(principal) and principal.pk is not None and principal.pk == info_request.requester_id
 
 
 def may_route(principal, info_request):
@@ -389,7 +390,7 @@ def spoc_of(country_id):
 def may_set_spoc(principal):
     """Agency administrators and liaison officers set their own country's SPOC."""
     return (
-        _is_person(principal)
+        is_person(principal)
         and principal_country_id(principal) is not None
         and bool(getattr(principal, "is_agency_admin", False) or getattr(principal, "is_liaison", False))
     )

@@ -53,17 +53,13 @@ MAX_ATTACHMENTS = 10
 REMINDER_SHARE = 0.25
 
 
-def _person(actor):
-    return getattr(actor, "api_key", None) is None and getattr(actor, "pk", None) is not None
-
-
 def _label(actor):
     return actor.get_username()
 
 
 def _user(actor):
     """The person behind an action, or None for a partner system (its label names the key)."""
-    return actor if _person(actor) else None
+    return actor if selectors.is_person(actor) else None
 
 
 def _detail_url(info_request):
@@ -351,7 +347,7 @@ def request_route(*, request, actor, agency, reason="", http_request=None):
     information; that agency's liaison officers and supervisors handle it from then on (the SPOC
     keeps seeing it)."""
     info_request = _locked(request)
-    if not _person(actor) or not selectors.may_route(actor, info_request):
+    if not selectors.is_person(actor) or not selectors.may_route(actor, info_request):
         raise PermissionDenied(_("Only the single point of contact routes a request."))
     _check_open(info_request)
     if agency is None or agency.country_id != info_request.requested_country_id or not agency.is_active:

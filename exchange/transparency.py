@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from agreements.models import Agreement, DataSharingClause, end_of_day
 from agreements.selectors import clause_sentence
 from exchange.models import Hit, InformationRequest, RefusalGround, RequestAnswer, RequestStatus
+from exchange.selectors import is_person
 from incidents.gate import open_q
 from incidents.models import Incident, IncidentVisibility
 from portal import audit
@@ -49,7 +50,7 @@ ID_CHUNK = 2000
 def may_read(principal):
     """Liaison officers and data-protection officers of an active agency (people, not systems)."""
     return (
-        getattr(principal, "api_key", None) is None
+        is_person(principal)
         and principal_country_id(principal) is not None
         and bool(getattr(principal, "is_liaison", False) or getattr(principal, "is_dpo", False))
     )
